@@ -1,0 +1,140 @@
+// Ring: one io_uring and the loop that drives it, owned by one thread (a shard).
+//
+// Design (after liburing's examples and Seastar's reactor):
+//  - every SQE's user_data points at a Completion; its OnCqe() runs on the
+//    ring's thread when the CQE is reaped (user_data 0 marks CQEs to ignore,
+//    e.g. linked timeouts);
+//  - I/O deadlines are IORING_OP_LINK_TIMEOUT linked to the operation, with an
+//    absolute CLOCK_MONOTONIC time, so a silent peer costs no extra wake-ups;
+//  - work from other threads arrives through Post(): a mutex-guarded queue and
+//    an eventfd whose read stays armed on the ring;
+//  - a provided-buffer ring (see ProvidedBuffers) feeds receives, so an idle
+//    connection holds no receive buffer of its own;
+//  - the ring is created with SINGLE_ISSUER|DEFER_TASKRUN where the kernel has
+//    them (6.1+), and without otherwise.
+// Minimum kernel: 5.19 (multishot accept, cancel by fd, buffer rings); the
+// start-up probe (ProbeIoUring) names what is missing.
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/base/deadline.h"
+#include "engine/base/unique_fd.h"
+#include "engine/loop/gate.h"
+#include "engine/loop/task.h"
+
+namespace salvo {
+
+class ProvidedBuffers;
+
+// Something waiting for a CQE. Lives until its last CQE has arrived.
+struct Completion {
+  virtual void OnCqe(int res, uint32_t flags) = 0;
+
+ protected:
+  ~Completion() = default;
+};
+
+struct RingOptions {
+  unsigned entries = 1024;           // SQ size; CQ is twice that
+  unsigned recv_buffers = 256;       // provided buffers, a power of two
+  unsigned recv_buffer_size = 16384;
+};
+
+// Says which io_uring features this kernel lacks; OK if Salvo can run.
+absl::Status ProbeIoUring();
+
+class Ring {
+ public:
+  static absl::StatusOr<std::unique_ptr<Ring>> Create(const RingOptions& options = {});
+  ~Ring();
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+
+  // The ring of the calling thread (set while Run() is active), or nullptr.
+  static Ring* Current();
+
+  // Returns an SQE, submitting first if the SQ is full. Never null.
+  io_uring_sqe* GetSqe();
+  // Makes room for `n` consecutive SQEs (for linked pairs).
+  void Reserve(unsigned n);
+  // Prepares `sqe` (already filled) with `c` and, unless `deadline` is Never,
+  // links an absolute timeout to it.
+  void Arm(io_uring_sqe* sqe, Completion* c, Deadline deadline);
+
+  // Cancels every pending operation on `fd` (IORING_ASYNC_CANCEL_FD|ALL).
+  void CancelFd(int fd);
+  // Cancels the operation whose user_data is `c`.
+  void Cancel(Completion* c);
+
+  // Runs `main` to completion, with every task it spawns through gate().
+  // Returns once `main` has returned and the gate is empty.
+  void Run(Task<void> main);
+
+  // Thread-safe: runs `fn` on this ring's thread soon.
+  void Post(absl::AnyInvocable<void()> fn);
+
+  // Asks the shard to stop: sets stop_requested() and runs the stop callbacks
+  // (on the ring's thread). Thread-safe.
+  void RequestStop();
+  bool stop_requested() const { return stop_requested_; }
+
+  // A callback run once when stop is requested; unregisters on destruction.
+  class StopCallback {
+   public:
+    StopCallback(Ring& ring, absl::AnyInvocable<void()> fn);
+    ~StopCallback();
+    StopCallback(const StopCallback&) = delete;
+    StopCallback& operator=(const StopCallback&) = delete;
+
+   private:
+    friend class Ring;
+    Ring& ring_;
+    absl::AnyInvocable<void()> fn_;
+    StopCallback* prev_ = nullptr;
+    StopCallback* next_ = nullptr;
+  };
+
+  Gate& gate() { return gate_; }
+  ProvidedBuffers& buffers() { return *buffers_; }
+  io_uring* raw() { return &ring_; }
+  bool single_issuer() const { return single_issuer_; }
+
+ private:
+  Ring() = default;
+  void ArmWakeRead();
+  void DrainPosted();
+  void RunStopCallbacks();
+  void Reap();
+
+  struct WakeRead : Completion {
+    Ring* ring;
+    uint64_t value = 0;
+    void OnCqe(int res, uint32_t flags) override;
+  };
+
+  io_uring ring_{};
+  bool ring_ok_ = false;
+  bool single_issuer_ = false;
+  bool running_ = false;
+  bool stop_requested_ = false;
+  bool stop_callbacks_ran_ = false;
+  UniqueFd wake_fd_;
+  WakeRead wake_read_;
+  std::mutex post_mu_;
+  std::vector<absl::AnyInvocable<void()>> posted_;  // guarded by post_mu_
+  std::vector<absl::AnyInvocable<void()>> running_posted_;
+  StopCallback* stop_head_ = nullptr;
+  Gate gate_;
+  std::unique_ptr<ProvidedBuffers> buffers_;
+};
+
+}  // namespace salvo

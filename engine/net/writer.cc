@@ -1,0 +1,30 @@
+#include "engine/net/writer.h"
+
+#include "absl/container/inlined_vector.h"
+
+namespace salvo {
+namespace {
+constexpr size_t kKeepCapacity = 4096;
+}
+
+Task<absl::Status> Writer::Flush(Deadline deadline) {
+  if (out_.empty()) co_return absl::OkStatus();
+  std::string_view part(out_);
+  absl::Status s = co_await stream_->WriteAll(std::span<const std::string_view>(&part, 1), deadline);
+  out_.clear();
+  if (out_.capacity() > kKeepCapacity) std::string().swap(out_);
+  co_return s;
+}
+
+Task<absl::Status> Writer::FlushWith(std::span<const std::string_view> parts, Deadline deadline) {
+  absl::InlinedVector<std::string_view, 8> all;
+  all.reserve(parts.size() + 1);
+  if (!out_.empty()) all.push_back(out_);
+  all.insert(all.end(), parts.begin(), parts.end());
+  absl::Status s = co_await stream_->WriteAll(all, deadline);
+  out_.clear();
+  if (out_.capacity() > kKeepCapacity) std::string().swap(out_);
+  co_return s;
+}
+
+}  // namespace salvo

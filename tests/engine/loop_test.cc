@@ -1,0 +1,200 @@
+// The loop: tasks, timers, deadlines, cancellation, cross-thread posts and
+// shutdown of a shard with open connections.
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "engine/loop/ops.h"
+#include "engine/loop/shard.h"
+#include "engine/net/line_reader.h"
+#include "engine/net/socket.h"
+#include "gtest/gtest.h"
+#include "tests/engine/ring_fixture.h"
+
+namespace salvo {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RunOnRing;
+
+Task<int> Add(int a, int b) { co_return a + b; }
+Task<int> AddTwice(int a) {
+  int x = co_await Add(a, a);
+  int y = co_await Add(x, x);
+  co_return y;
+}
+
+TEST(Task, NestedTasksReturnValues) {
+  int result = 0;
+  RunOnRing([](int* out) -> Task<void> { *out = co_await AddTwice(3); }(&result));
+  EXPECT_EQ(result, 12);
+}
+
+TEST(Task, UnstartedTaskIsDestroyedWithoutRunning) {
+  bool ran = false;
+  {
+    auto t = [](bool* r) -> Task<void> {
+      *r = true;
+      co_return;
+    }(&ran);
+  }
+  EXPECT_FALSE(ran);
+}
+
+TEST(Ring, SleepUntilFiresAtDeadline) {
+  Clock::duration waited{};
+  IoResult result;
+  RunOnRing([](Clock::duration* w, IoResult* r) -> Task<void> {
+    auto start = Clock::now();
+    *r = co_await SleepUntil(start + 50ms);
+    *w = Clock::now() - start;
+  }(&waited, &result));
+  EXPECT_EQ(result.res, -ETIME);
+  EXPECT_GE(waited, 50ms);
+  EXPECT_LT(waited, 2s);
+}
+
+// A pair of connected loopback TCP sockets made through a real listener.
+Task<std::pair<Socket, Socket>> ConnectedPair() {
+  auto listener = Listener::Bind(*SocketAddress::Parse("127.0.0.1:0"));
+  EXPECT_TRUE(listener.ok()) << listener.status();
+  auto client = co_await Connect(listener->address(), std::nullopt, After(5s));
+  EXPECT_TRUE(client.ok()) << client.status();
+  auto server = co_await listener->Accept(After(5s));
+  EXPECT_TRUE(server.ok()) << server.status();
+  co_return std::make_pair(std::move(*server), std::move(*client));
+}
+
+TEST(Ring, DeadlineFiresOnSilentPeer) {
+  absl::Status status;
+  Clock::duration waited{};
+  RunOnRing([](absl::Status* st, Clock::duration* w) -> Task<void> {
+    auto [server, client] = co_await ConnectedPair();
+    LineReader reader(&server, 1000);
+    auto start = Clock::now();
+    auto line = co_await reader.ReadLine(start + 100ms);  // the client never sends
+    *w = Clock::now() - start;
+    *st = line.status();
+  }(&status, &waited));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << status;
+  EXPECT_GE(waited, 100ms);
+  EXPECT_LT(waited, 5s);
+}
+
+TEST(Ring, CancelFdEndsPendingRead) {
+  absl::Status status;
+  RunOnRing([](absl::Status* st) -> Task<void> {
+    auto [server, client] = co_await ConnectedPair();
+    Ring* ring = Ring::Current();
+    int fd = server.fd();
+    // Cancel from another task while the read waits.
+    ring->gate().Spawn([](Ring* r, int f) -> Task<void> {
+      co_await SleepFor(20ms);
+      r->CancelFd(f);
+    }(ring, fd));
+    std::string buf;
+    auto n = co_await server.ReadSome(buf, After(10s));
+    *st = n.status();
+  }(&status));
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
+}
+
+TEST(Ring, PostFromAnotherThreadRunsOnRing) {
+  auto ring = Ring::Create();
+  ASSERT_TRUE(ring.ok());
+  Ring* r = ring->get();
+  std::atomic<int> ran{0};
+  std::thread::id ring_thread;
+  std::thread poster;
+  r->Run([](Ring* r, std::atomic<int>* ran, std::thread::id* tid,
+            std::thread* poster) -> Task<void> {
+    *tid = std::this_thread::get_id();
+    *poster = std::thread([r, ran, tid] {
+      for (int i = 0; i < 1000; ++i) {
+        r->Post([ran, tid] {
+          EXPECT_EQ(std::this_thread::get_id(), *tid);
+          ran->fetch_add(1);
+        });
+      }
+    });
+    while (ran->load() < 1000) co_await SleepFor(1ms);
+  }(r, &ran, &ring_thread, &poster));
+  poster.join();
+  EXPECT_EQ(ran.load(), 1000);
+}
+
+// An echo server session as the shard runs them: reads lines until the peer
+// leaves or the shard stops (its pending read is cancelled).
+Task<void> EchoSession(Socket sock, std::atomic<int>* open) {
+  open->fetch_add(1);
+  Ring* ring = Ring::Current();
+  int fd = sock.fd();
+  Ring::StopCallback on_stop(*ring, [ring, fd] { ring->CancelFd(fd); });
+  LineReader reader(&sock, 1024);
+  for (;;) {
+    auto line = co_await reader.ReadLine(After(30s));
+    if (!line.ok()) break;
+    std::string out(*line);
+    out += "\r\n";
+    std::string_view part(out);
+    if (!(co_await sock.WriteAll({&part, 1}, After(5s))).ok()) break;
+  }
+  open->fetch_sub(1);
+}
+
+TEST(Shard, StopClosesOpenConnectionsAndReturns) {
+  std::atomic<int> open{0};
+  std::atomic<int> port{0};
+  auto set = ShardSet::Start(
+      1, [&](Ring& ring, int) -> Task<void> {
+        return [](Ring& ring, std::atomic<int>* open, std::atomic<int>* port) -> Task<void> {
+          auto l = Listener::Bind(*SocketAddress::Parse("127.0.0.1:0"));
+          EXPECT_TRUE(l.ok());
+          Listener listener = std::move(*l);
+          port->store(listener.address().port());
+          Ring::StopCallback on_stop(ring, [&listener] { listener.Close(); });
+          for (;;) {
+            auto s = co_await listener.Accept(Never());
+            if (!s.ok()) break;
+            ring.gate().Spawn(EchoSession(std::move(*s), open));
+          }
+        }(ring, &open, &port);
+      });
+  ASSERT_TRUE(set.ok()) << set.status();
+  while (port.load() == 0) std::this_thread::sleep_for(1ms);
+
+  // 50 idle clients, made with plain blocking sockets from this thread.
+  std::vector<int> clients;
+  for (int i = 0; i < 50; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port.load());
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    clients.push_back(fd);
+  }
+  // One round trip proves the sessions are live.
+  ASSERT_EQ(::send(clients[0], "ping\r\n", 6, 0), 6);
+  char buf[16] = {};
+  ASSERT_EQ(::recv(clients[0], buf, sizeof buf, 0), 6);
+  EXPECT_EQ(std::string(buf, 6), "ping\r\n");
+  for (int i = 0; i < 500 && open.load() < 50; ++i) std::this_thread::sleep_for(2ms);
+  EXPECT_EQ(open.load(), 50);
+
+  (*set)->Stop();
+  (*set)->Join();
+  EXPECT_EQ(open.load(), 0);
+  // The server side closed every connection: each client sees EOF.
+  for (int fd : clients) {
+    EXPECT_EQ(::recv(fd, buf, sizeof buf, 0), 0);
+    ::close(fd);
+  }
+}
+
+TEST(Probe, KernelHasWhatSalvoNeeds) { EXPECT_TRUE(ProbeIoUring().ok()) << ProbeIoUring(); }
+
+}  // namespace
+}  // namespace salvo
