@@ -22,21 +22,21 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& s) {
 }
 }  // namespace salvo::internal
 
-#define RETURN_IF_ERROR(expr)                                                   \
-  do {                                                                          \
-    if (auto _st = (expr); !_st.ok()) return ::salvo::internal::AsStatus(_st);  \
+#define RETURN_IF_ERROR(expr)                                                  \
+  do {                                                                         \
+    if (auto _st = (expr); !_st.ok()) return ::salvo::internal::AsStatus(_st); \
   } while (0)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
-  SALVO_ASSIGN_OR_RETURN_IMPL(SALVO_CONCAT(_statusor_, __LINE__), lhs, expr, return)
+  SALVO_ASSIGN_OR_RETURN_IMPL(SALVO_CONCAT(_statusor_, __LINE__), lhs, expr, return )
 
-#define CO_RETURN_IF_ERROR(expr)                                                   \
-  do {                                                                             \
-    if (auto _st = (expr); !_st.ok()) co_return ::salvo::internal::AsStatus(_st);  \
+#define CO_RETURN_IF_ERROR(expr)                                                  \
+  do {                                                                            \
+    if (auto _st = (expr); !_st.ok()) co_return ::salvo::internal::AsStatus(_st); \
   } while (0)
 
 #define CO_ASSIGN_OR_RETURN(lhs, expr) \
-  SALVO_ASSIGN_OR_RETURN_IMPL(SALVO_CONCAT(_statusor_, __LINE__), lhs, expr, co_return)
+  SALVO_ASSIGN_OR_RETURN_IMPL(SALVO_CONCAT(_statusor_, __LINE__), lhs, expr, co_return )
 
 #define SALVO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr, ret) \
   auto tmp = (expr);                                     \

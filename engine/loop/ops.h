@@ -101,31 +101,26 @@ inline auto RecvSelect(int fd, Deadline deadline) {
 }
 
 inline auto Recv(int fd, void* buf, size_t len, Deadline deadline) {
-  return RingOp(deadline,
-                [=](io_uring_sqe* sqe) { io_uring_prep_recv(sqe, fd, buf, len, 0); });
+  return RingOp(deadline, [=](io_uring_sqe* sqe) { io_uring_prep_recv(sqe, fd, buf, len, 0); });
 }
 
 inline auto Send(int fd, const void* buf, size_t len, Deadline deadline) {
-  return RingOp(deadline, [=](io_uring_sqe* sqe) {
-    io_uring_prep_send(sqe, fd, buf, len, MSG_NOSIGNAL);
-  });
+  return RingOp(deadline,
+                [=](io_uring_sqe* sqe) { io_uring_prep_send(sqe, fd, buf, len, MSG_NOSIGNAL); });
 }
 
 inline auto SendMsg(int fd, const msghdr* msg, Deadline deadline) {
-  return RingOp(deadline, [=](io_uring_sqe* sqe) {
-    io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL);
-  });
+  return RingOp(deadline,
+                [=](io_uring_sqe* sqe) { io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL); });
 }
 
 inline auto ConnectOp(int fd, const sockaddr* addr, socklen_t len, Deadline deadline) {
-  return RingOp(deadline,
-                [=](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, fd, addr, len); });
+  return RingOp(deadline, [=](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, fd, addr, len); });
 }
 
 // Waits for `poll_mask` events on fd (POLLIN/POLLOUT); res is the revents.
 inline auto PollOnce(int fd, unsigned poll_mask, Deadline deadline) {
-  return RingOp(deadline,
-                [=](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd, poll_mask); });
+  return RingOp(deadline, [=](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd, poll_mask); });
 }
 
 }  // namespace salvo

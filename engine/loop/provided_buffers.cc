@@ -17,14 +17,14 @@ absl::StatusOr<std::unique_ptr<ProvidedBuffers>> ProvidedBuffers::Create(io_urin
   b->count_ = count;
   b->size_ = size;
   b->br_bytes_ = count * sizeof(io_uring_buf);
-  void* br = mmap(nullptr, b->br_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE,
-                  -1, 0);
+  void* br =
+      mmap(nullptr, b->br_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (br == MAP_FAILED) return ErrnoStatus(errno, "mmap buffer ring");
   b->br_ = static_cast<io_uring_buf_ring*>(br);
   b->base_bytes_ = static_cast<size_t>(count) * size;
   // Pages are touched only when the kernel fills a buffer.
-  void* base = mmap(nullptr, b->base_bytes_, PROT_READ | PROT_WRITE,
-                    MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  void* base =
+      mmap(nullptr, b->base_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (base == MAP_FAILED) return ErrnoStatus(errno, "mmap receive buffers");
   b->base_ = static_cast<char*>(base);
 

@@ -34,10 +34,10 @@ absl::Status ProbeIoUring() {
   io_uring ring;
   int rc = io_uring_queue_init(8, &ring, 0);
   if (rc < 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "io_uring is not available (io_uring_queue_init: ", std::strerror(-rc),
-        "); Salvo needs Linux 5.19 or later with io_uring enabled "
-        "(sysctl kernel.io_uring_disabled=0)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("io_uring is not available (io_uring_queue_init: ", std::strerror(-rc),
+                     "); Salvo needs Linux 5.19 or later with io_uring enabled "
+                     "(sysctl kernel.io_uring_disabled=0)"));
   }
   std::vector<std::string> missing;
   io_uring_probe* probe = io_uring_get_probe_ring(&ring);
@@ -98,9 +98,9 @@ absl::Status ProbeIoUring() {
   }
   io_uring_queue_exit(&ring);
   if (!missing.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("this kernel's io_uring lacks ", absl::StrJoin(missing, ", "),
-                     "; Salvo needs Linux 5.19 or later"));
+    return absl::FailedPreconditionError(absl::StrCat("this kernel's io_uring lacks ",
+                                                      absl::StrJoin(missing, ", "),
+                                                      "; Salvo needs Linux 5.19 or later"));
   }
   return absl::OkStatus();
 }
@@ -129,8 +129,7 @@ absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(const RingOptions& options) {
   r->wake_fd_.Reset(efd);
   r->wake_read_.ring = r.get();
 
-  auto buffers =
-      ProvidedBuffers::Create(&r->ring_, options.recv_buffers, options.recv_buffer_size);
+  auto buffers = ProvidedBuffers::Create(&r->ring_, options.recv_buffers, options.recv_buffer_size);
   if (!buffers.ok()) return buffers.status();
   r->buffers_ = std::move(buffers).value();
   return r;

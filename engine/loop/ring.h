@@ -44,8 +44,8 @@ struct Completion {
 };
 
 struct RingOptions {
-  unsigned entries = 1024;           // SQ size; CQ is twice that
-  unsigned recv_buffers = 256;       // provided buffers, a power of two
+  unsigned entries = 1024;      // SQ size; CQ is twice that
+  unsigned recv_buffers = 256;  // provided buffers, a power of two
   unsigned recv_buffer_size = 16384;
 };
 

@@ -48,8 +48,8 @@ class LineReader {
   Stream* stream_;
   size_t max_line_;
   std::string buf_;
-  size_t pos_ = 0;       // first unconsumed byte
-  size_t scanned_ = 0;   // bytes after pos_ already searched for LF
+  size_t pos_ = 0;      // first unconsumed byte
+  size_t scanned_ = 0;  // bytes after pos_ already searched for LF
   bool discarding_ = false;
 };
 

@@ -46,8 +46,7 @@ Task<absl::StatusOr<size_t>> Socket::WriteSome(std::string_view data, Deadline d
   co_return static_cast<size_t>(r.res);
 }
 
-Task<absl::Status> Socket::WriteAll(std::span<const std::string_view> parts,
-                                    Deadline deadline) {
+Task<absl::Status> Socket::WriteAll(std::span<const std::string_view> parts, Deadline deadline) {
   absl::InlinedVector<iovec, 8> iov;
   iov.reserve(parts.size());
   for (std::string_view p : parts) {
@@ -184,7 +183,8 @@ absl::StatusOr<Listener> Listener::Bind(const SocketAddress& address,
   int one = 1;
   setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (options.reuse_port) setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (address.family() == AF_INET6) setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (address.family() == AF_INET6)
+    setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   if (::bind(fd.get(), address.sa(), address.len()) < 0) {
     return ErrnoStatus(errno, absl::StrCat("bind ", address.ToString()));
   }

@@ -25,8 +25,7 @@ class Socket final : public Stream {
   Socket& operator=(Socket&&) = default;
 
   Task<absl::StatusOr<size_t>> ReadSome(std::string& dst, Deadline deadline) override;
-  Task<absl::Status> WriteAll(std::span<const std::string_view> parts,
-                              Deadline deadline) override;
+  Task<absl::Status> WriteAll(std::span<const std::string_view> parts, Deadline deadline) override;
   Task<absl::Status> ShutdownWrite(Deadline deadline) override;
   int fd() const override { return fd_.get(); }
   bool valid() const { return fd_.valid(); }

@@ -16,12 +16,14 @@ absl::StatusOr<SocketAddress> SocketAddress::Parse(std::string_view text, int de
   if (!text.empty() && text.front() == '[') {
     size_t close = text.find(']');
     if (close == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("unterminated '[' in address '", ToAbsl(text), "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unterminated '[' in address '", ToAbsl(text), "'"));
     }
     host = std::string(text.substr(1, close - 1));
     std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
-      if (rest.front() != ':') return absl::InvalidArgumentError(absl::StrCat("bad address '", ToAbsl(text), "'"));
+      if (rest.front() != ':')
+        return absl::InvalidArgumentError(absl::StrCat("bad address '", ToAbsl(text), "'"));
       port_text = rest.substr(1);
     }
   } else {
@@ -39,7 +41,8 @@ absl::StatusOr<SocketAddress> SocketAddress::Parse(std::string_view text, int de
       return absl::InvalidArgumentError(absl::StrCat("bad port in address '", ToAbsl(text), "'"));
     }
   }
-  if (port < 0) return absl::InvalidArgumentError(absl::StrCat("address '", ToAbsl(text), "' needs a port"));
+  if (port < 0)
+    return absl::InvalidArgumentError(absl::StrCat("address '", ToAbsl(text), "' needs a port"));
 
   SocketAddress a;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage_);
@@ -68,7 +71,8 @@ SocketAddress SocketAddress::FromSockaddr(const sockaddr* sa, socklen_t len) {
 
 int SocketAddress::port() const {
   if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
-  if (family() == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+  if (family() == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
   return 0;
 }
 

@@ -10,7 +10,8 @@ constexpr size_t kKeepCapacity = 4096;
 Task<absl::Status> Writer::Flush(Deadline deadline) {
   if (out_.empty()) co_return absl::OkStatus();
   std::string_view part(out_);
-  absl::Status s = co_await stream_->WriteAll(std::span<const std::string_view>(&part, 1), deadline);
+  absl::Status s =
+      co_await stream_->WriteAll(std::span<const std::string_view>(&part, 1), deadline);
   out_.clear();
   if (out_.capacity() > kKeepCapacity) std::string().swap(out_);
   co_return s;

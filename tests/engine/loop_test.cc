@@ -108,19 +108,19 @@ TEST(Ring, PostFromAnotherThreadRunsOnRing) {
   std::atomic<int> ran{0};
   std::thread::id ring_thread;
   std::thread poster;
-  r->Run([](Ring* r, std::atomic<int>* ran, std::thread::id* tid,
-            std::thread* poster) -> Task<void> {
-    *tid = std::this_thread::get_id();
-    *poster = std::thread([r, ran, tid] {
-      for (int i = 0; i < 1000; ++i) {
-        r->Post([ran, tid] {
-          EXPECT_EQ(std::this_thread::get_id(), *tid);
-          ran->fetch_add(1);
+  r->Run(
+      [](Ring* r, std::atomic<int>* ran, std::thread::id* tid, std::thread* poster) -> Task<void> {
+        *tid = std::this_thread::get_id();
+        *poster = std::thread([r, ran, tid] {
+          for (int i = 0; i < 1000; ++i) {
+            r->Post([ran, tid] {
+              EXPECT_EQ(std::this_thread::get_id(), *tid);
+              ran->fetch_add(1);
+            });
+          }
         });
-      }
-    });
-    while (ran->load() < 1000) co_await SleepFor(1ms);
-  }(r, &ran, &ring_thread, &poster));
+        while (ran->load() < 1000) co_await SleepFor(1ms);
+      }(r, &ran, &ring_thread, &poster));
   poster.join();
   EXPECT_EQ(ran.load(), 1000);
 }
@@ -147,21 +147,20 @@ Task<void> EchoSession(Socket sock, std::atomic<int>* open) {
 TEST(Shard, StopClosesOpenConnectionsAndReturns) {
   std::atomic<int> open{0};
   std::atomic<int> port{0};
-  auto set = ShardSet::Start(
-      1, [&](Ring& ring, int) -> Task<void> {
-        return [](Ring& ring, std::atomic<int>* open, std::atomic<int>* port) -> Task<void> {
-          auto l = Listener::Bind(*SocketAddress::Parse("127.0.0.1:0"));
-          EXPECT_TRUE(l.ok());
-          Listener listener = std::move(*l);
-          port->store(listener.address().port());
-          Ring::StopCallback on_stop(ring, [&listener] { listener.Close(); });
-          for (;;) {
-            auto s = co_await listener.Accept(Never());
-            if (!s.ok()) break;
-            ring.gate().Spawn(EchoSession(std::move(*s), open));
-          }
-        }(ring, &open, &port);
-      });
+  auto set = ShardSet::Start(1, [&](Ring& ring, int) -> Task<void> {
+    return [](Ring& ring, std::atomic<int>* open, std::atomic<int>* port) -> Task<void> {
+      auto l = Listener::Bind(*SocketAddress::Parse("127.0.0.1:0"));
+      EXPECT_TRUE(l.ok());
+      Listener listener = std::move(*l);
+      port->store(listener.address().port());
+      Ring::StopCallback on_stop(ring, [&listener] { listener.Close(); });
+      for (;;) {
+        auto s = co_await listener.Accept(Never());
+        if (!s.ok()) break;
+        ring.gate().Spawn(EchoSession(std::move(*s), open));
+      }
+    }(ring, &open, &port);
+  });
   ASSERT_TRUE(set.ok()) << set.status();
   while (port.load() == 0) std::this_thread::sleep_for(1ms);
 

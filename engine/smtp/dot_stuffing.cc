@@ -1,0 +1,66 @@
+#include "engine/smtp/dot_stuffing.h"
+
+#include <cstring>
+
+namespace salvo::smtp {
+
+bool IsWireReady(std::string_view c) {
+  if (!c.empty() && c[0] == '.') return false;
+  const char* p = c.data();
+  const char* end = p + c.size();
+  while (true) {
+    const char* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    if (lf == nullptr) break;
+    if (lf == c.data() || lf[-1] != '\r') return false;
+    if (lf + 1 < end && lf[1] == '.') return false;
+    p = lf + 1;
+  }
+  // A bare CR anywhere is not a line ending: also rewrite.
+  for (const char* q = c.data(); (q = static_cast<const char*>(std::memchr(q, '\r', end - q)));
+       ++q) {
+    if (q + 1 >= end || q[1] != '\n') return false;
+  }
+  return true;
+}
+
+void AppendDotStuffed(std::string_view c, std::string& out) {
+  out.reserve(out.size() + c.size() + c.size() / 32 + 8);
+  bool line_start = true;
+  for (size_t i = 0; i < c.size(); ++i) {
+    char ch = c[i];
+    if (line_start && ch == '.') out += '.';
+    line_start = false;
+    if (ch == '\r') {
+      if (i + 1 < c.size() && c[i + 1] == '\n') ++i;
+      out += "\r\n";
+      line_start = true;
+    } else if (ch == '\n') {
+      out += "\r\n";
+      line_start = true;
+    } else {
+      out += ch;
+    }
+  }
+}
+
+std::array<std::string_view, 2> DataPayload(std::string_view content, std::string& scratch) {
+  static constexpr std::string_view kEnd = ".\r\n";
+  static constexpr std::string_view kCrlfEnd = "\r\n.\r\n";
+  std::string_view body = content;
+  if (!IsWireReady(content)) {
+    scratch.clear();
+    AppendDotStuffed(content, scratch);
+    body = scratch;
+  }
+  bool ends_crlf = body.size() >= 2 && body.substr(body.size() - 2) == "\r\n";
+  return {body, ends_crlf || body.empty() ? kEnd : kCrlfEnd};
+}
+
+bool Has8Bit(std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    if (c & 0x80) return true;
+  }
+  return false;
+}
+
+}  // namespace salvo::smtp

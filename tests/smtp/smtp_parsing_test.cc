@@ -1,0 +1,123 @@
+// I/O-free SMTP client pieces: reply parsing, EHLO capabilities, dot-stuffing.
+#include "engine/smtp/capabilities.h"
+#include "engine/smtp/dot_stuffing.h"
+#include "engine/smtp/reply.h"
+#include "gtest/gtest.h"
+
+namespace salvo::smtp {
+namespace {
+
+SmtpReply ParseAll(std::initializer_list<std::string_view> lines) {
+  ReplyParser p;
+  for (auto l : lines) {
+    auto done = p.Feed(l);
+    EXPECT_TRUE(done.ok()) << done.status();
+    if (done.ok() && *done) return p.Take();
+  }
+  ADD_FAILURE() << "reply not complete";
+  return {};
+}
+
+TEST(ReplyParser, SingleLineWithEnhancedStatus) {
+  SmtpReply r = ParseAll({"550 5.1.1 <bob@example.com>: Recipient address rejected"});
+  EXPECT_EQ(r.code, 550);
+  EXPECT_EQ(r.enhanced, "5.1.1");
+  EXPECT_EQ(r.Text(), "<bob@example.com>: Recipient address rejected");
+  EXPECT_TRUE(r.permanent());
+}
+
+TEST(ReplyParser, MultiLineKeepsEveryLine) {
+  SmtpReply r = ParseAll({"250-mx.example.com", "250-PIPELINING", "250 SIZE 1000"});
+  EXPECT_EQ(r.code, 250);
+  ASSERT_EQ(r.lines.size(), 3u);
+  EXPECT_EQ(r.lines[2], "SIZE 1000");
+}
+
+TEST(ReplyParser, EnhancedStatusOfOtherClassIsText) {
+  SmtpReply r = ParseAll({"250 5.1.1 odd but text"});
+  EXPECT_EQ(r.enhanced, "");
+  EXPECT_EQ(r.Text(), "5.1.1 odd but text");
+}
+
+TEST(ReplyParser, BareCodeIsAReply) {
+  SmtpReply r = ParseAll({"354"});
+  EXPECT_EQ(r.code, 354);
+}
+
+TEST(ReplyParser, RejectsGarbageAndCodeChanges) {
+  ReplyParser p;
+  EXPECT_FALSE(p.Feed("hello").ok());
+  p.Reset();
+  EXPECT_FALSE(p.Feed("199 too low").ok());
+  p.Reset();
+  EXPECT_FALSE(p.Feed("250xno separator").ok());
+  p.Reset();
+  ASSERT_TRUE(p.Feed("250-first").ok());
+  EXPECT_FALSE(p.Feed("251 second").ok());
+}
+
+TEST(ReplyParser, BoundsLinesPerReply) {
+  ReplyParser p;
+  absl::StatusOr<bool> last = false;
+  for (size_t i = 0; i < ReplyParser::kMaxLines + 5 && last.ok(); ++i) last = p.Feed("250-x");
+  EXPECT_TRUE(absl::IsResourceExhausted(last.status()));
+}
+
+TEST(Capabilities, ParsesEhloKeywords) {
+  SmtpReply r = ParseAll({"250-mx.example.com greets you", "250-PIPELINING", "250-SIZE 10240000",
+                          "250-8BITMIME", "250-smtputf8", "250-CHUNKING", "250-DSN",
+                          "250-ENHANCEDSTATUSCODES", "250-AUTH PLAIN LOGIN", "250 STARTTLS"});
+  Capabilities c = Capabilities::FromEhlo(r);
+  EXPECT_TRUE(c.pipelining);
+  EXPECT_TRUE(c.size_advertised);
+  EXPECT_EQ(c.max_size, 10240000u);
+  EXPECT_TRUE(c.eightbitmime);
+  EXPECT_TRUE(c.smtputf8);
+  EXPECT_TRUE(c.chunking);
+  EXPECT_TRUE(c.dsn);
+  EXPECT_TRUE(c.enhanced_status_codes);
+  EXPECT_TRUE(c.starttls);
+  EXPECT_EQ(c.auth, (std::vector<std::string>{"PLAIN", "LOGIN"}));
+}
+
+TEST(Capabilities, GreetingLineIsNotAKeyword) {
+  SmtpReply r = ParseAll({"250-PIPELINING", "250 8BITMIME"});
+  Capabilities c = Capabilities::FromEhlo(r);
+  EXPECT_FALSE(c.pipelining);  // first line is the server's greeting text
+  EXPECT_TRUE(c.eightbitmime);
+}
+
+TEST(DotStuffing, WireReadyContentIsSentUnchanged) {
+  std::string scratch;
+  std::string_view content = "Subject: x\r\n\r\nhello\r\n";
+  auto parts = DataPayload(content, scratch);
+  EXPECT_EQ(parts[0].data(), content.data());  // no copy
+  EXPECT_EQ(parts[1], ".\r\n");
+  EXPECT_TRUE(scratch.empty());
+}
+
+TEST(DotStuffing, DoublesLeadingDotsAndNormalisesLineEndings) {
+  std::string scratch;
+  auto parts = DataPayload(".first\n..second\r\nthird\rx\n.", scratch);
+  EXPECT_EQ(std::string(parts[0]) + std::string(parts[1]),
+            "..first\r\n...second\r\nthird\r\nx\r\n..\r\n.\r\n");
+}
+
+TEST(DotStuffing, EveryLoneDotLineIsStuffedAtEverySplit) {
+  // A body made only of dot lines must never contain CRLF.CRLF before the end.
+  std::string body;
+  for (int i = 0; i < 50; ++i) body += (i % 3 == 0) ? ".\r\n" : (i % 3 == 1 ? ".\n" : "a\r\n");
+  std::string scratch;
+  auto parts = DataPayload(body, scratch);
+  std::string wire = std::string(parts[0]) + std::string(parts[1]);
+  EXPECT_EQ(wire.find("\r\n.\r\n"), wire.size() - 5);
+  EXPECT_EQ(wire.rfind(".\r\n", 0), std::string::npos);  // never starts with a lone dot line
+}
+
+TEST(DotStuffing, Detects8Bit) {
+  EXPECT_FALSE(Has8Bit("plain ascii\r\n"));
+  EXPECT_TRUE(Has8Bit("caf\xc3\xa9"));
+}
+
+}  // namespace
+}  // namespace salvo::smtp
