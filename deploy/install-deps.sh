@@ -15,7 +15,9 @@ packages=(
   # tests and benches
   libgtest-dev libgmock-dev libbenchmark-dev
   dnsmasq-base postfix python3-aiosmtpd swaks python3-dkim curl openssl
+  libnet-ssleay-perl  # swaks --tls (smtp server tests)
   iproute2 procps util-linux
+  python3-prometheus-client  # tests/api: an independent parser of /metrics
 )
 
 missing=()
