@@ -1,0 +1,174 @@
+// Config: the typed, validated settings the daemon runs on. Produced only by
+// ParseConfig()/LoadConfigFile() (config_loader.h) from a TOML file, or from
+// the embedded default (default_config.h); every field is therefore already
+// checked (ranges, addresses, cross-references) and code that reads a Config
+// never re-validates it. A Config is an immutable value once built: a reload
+// builds a new one and swaps it in whole.
+//
+// Member initialisers are the built-in defaults used when a key is absent;
+// the embedded default file spells the same values out for operators.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/deadline.h"
+#include "engine/config/domain_pattern.h"
+#include "engine/config/units.h"
+#include "engine/net/socket_address.h"
+
+namespace salvo {
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
+
+struct ServerConfig {
+  std::string hostname;                  // default: gethostname()
+  std::string data_dir = "./var/salvo";  // relative to the working directory
+  int shards = 0;                        // 0: one per core
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+struct TlsConfig {
+  std::string cert_file;    // default: <data_dir>/tls/cert.pem
+  std::string key_file;     // default: <data_dir>/tls/key.pem
+  bool self_signed = true;  // generate a self-signed pair when missing
+};
+
+enum class ListenerKind { kSmtp, kSubmission, kSmtps, kHttp, kPop3, kPop3s, kImap, kImaps };
+enum class ListenerTls { kNone, kStartTls, kImplicit };
+
+struct ListenerLimits {
+  int max_connections = 1000;
+  uint64_t max_line_length = 1000;                     // bytes, CRLF included
+  uint64_t max_message_size = 50ull << 20;             // message, request body or APPEND literal
+  Duration command_timeout = std::chrono::minutes(5);  // idle time allowed between commands
+};
+
+// What a [[listener]] of `kind` gets for the keys it leaves out.
+ListenerTls DefaultListenerTls(ListenerKind kind);
+ListenerLimits DefaultListenerLimits(ListenerKind kind);
+
+struct ListenerConfig {
+  std::string name;  // unique; defaults to the kind
+  ListenerKind kind = ListenerKind::kSmtp;
+  SocketAddress address;
+  ListenerTls tls = ListenerTls::kNone;
+  ListenerLimits limits;
+};
+
+struct QueueConfig {
+  int commit_max_batch = 1000;    // records per group-committed WriteBatch
+  int commit_max_delay_us = 500;  // longest an accept waits for its batch to fill
+  std::vector<Duration> retry_schedule = {
+      std::chrono::minutes(5), std::chrono::minutes(10), std::chrono::minutes(30),
+      std::chrono::hours(1),   std::chrono::hours(2),    std::chrono::hours(4)};  // last repeats
+  double retry_jitter = 0.1;                      // each wait is scaled by 1 ± jitter
+  Duration max_age = std::chrono::hours(5 * 24);  // then the recipient fails with a DSN
+  bool sync_wal = true;                           // fsync before acknowledging
+};
+
+struct DnsConfig {
+  std::vector<SocketAddress> resolvers;  // empty: /etc/resolv.conf
+  Duration timeout = std::chrono::seconds(5);
+  int tries = 3;
+  int cache_size = 100000;  // entries
+  int mx_port = 25;         // SMTP port of MX hosts (tests point it elsewhere)
+};
+
+enum class TlsPolicy { kOff, kOpportunistic, kRequired };
+
+// How Salvo delivers to one destination: its traffic shape, timeouts (RFC
+// 5321 §4.5.3.2 defaults) and TLS policy.
+struct DeliveryPolicy {
+  int max_connections = 32;
+  int max_messages_per_connection = 100;
+  int max_recipients_per_transaction = 100;
+  std::optional<Rate> message_rate;     // nullopt: unlimited
+  std::optional<Rate> connection_rate;  // nullopt: unlimited
+  Duration connect_timeout = std::chrono::seconds(30);
+  Duration greeting_timeout = std::chrono::minutes(5);
+  Duration command_timeout = std::chrono::minutes(5);     // EHLO, STARTTLS, MAIL, RCPT, RSET, QUIT
+  Duration data_timeout = std::chrono::minutes(2);        // reply to DATA
+  Duration data_block_timeout = std::chrono::minutes(3);  // each write of the body
+  Duration data_done_timeout = std::chrono::minutes(10);  // reply to the final "."
+  Duration idle_timeout = std::chrono::seconds(10);       // an idle connection kept for reuse
+  TlsPolicy tls = TlsPolicy::kOpportunistic;
+  std::string source_pool;  // empty: the kernel picks the source address
+
+  friend bool operator==(const DeliveryPolicy&, const DeliveryPolicy&) = default;
+};
+
+enum class MatchOn { kDomain, kMxHost };
+
+// One [[delivery.destination]] rule; its policy is the [delivery] defaults
+// with this rule's keys applied on top.
+struct DestinationRule {
+  DomainPattern pattern;
+  MatchOn match = MatchOn::kDomain;
+  DeliveryPolicy policy;
+};
+
+struct DeliveryConfig {
+  DeliveryPolicy defaults;
+  std::vector<DestinationRule> destinations;  // file order; first match wins
+
+  // The policy for a recipient domain whose MX host is `mx_host` (may be
+  // empty before DNS has answered): the first rule that matches, else the
+  // defaults.
+  const DeliveryPolicy& PolicyFor(std::string_view domain, std::string_view mx_host) const;
+};
+
+struct SourceAddress {
+  SocketAddress address;  // port 0
+  std::string ehlo;       // EHLO name used from this address
+  int weight = 1;
+};
+
+struct SourcePool {
+  std::string name;
+  std::vector<SourceAddress> sources;
+};
+
+// Sends a domain's mail to a fixed next hop instead of its MX hosts.
+struct Route {
+  DomainPattern domain;  // "example.com" or "*.example.com"
+  std::string host;      // IP address or host name
+  int port = 25;
+};
+
+struct ApiConfig {
+  std::vector<std::string> keys;  // "sha256:<64 hex>" digests of bearer tokens
+};
+
+struct BounceConfig {
+  std::vector<std::string> domains;  // domains whose inbound mail is bounces
+  std::string verp_secret_file;      // default: <data_dir>/verp.key
+};
+
+struct Config {
+  ServerConfig server;
+  TlsConfig tls;
+  std::vector<ListenerConfig> listeners;
+  QueueConfig queue;
+  DnsConfig dns;
+  DeliveryConfig delivery;
+  std::vector<SourcePool> source_pools;
+  std::vector<Route> routes;
+  ApiConfig api;
+  BounceConfig bounce;
+
+  const SourcePool* FindSourcePool(std::string_view name) const;
+  // The first [[route]] whose domain pattern matches, or nullptr.
+  const Route* FindRoute(std::string_view domain) const;
+};
+
+std::string_view ToString(ListenerKind kind);
+std::string_view ToString(ListenerTls tls);
+std::string_view ToString(TlsPolicy policy);
+std::string_view ToString(LogLevel level);
+
+}  // namespace salvo

@@ -1,0 +1,129 @@
+#include "engine/config/default_config.h"
+
+namespace salvo {
+
+const std::string_view kDefaultConfigToml =
+    R"toml(# Salvo configuration (the built-in default; `salvo default-config` prints it).
+# Every key is optional; a key left out takes the value shown here.
+# Reference: docs/operations.md. Check a file with `salvo check-config FILE`.
+# Durations: "250ms", "5s", "10m", "2h", "5d", "1h30m". Rates: "10/s",
+# "600/min", "1000/h". Sizes: bytes, or "512KiB", "10MiB", "10MB".
+
+[server]
+# hostname = "mta.example.com"  # default: this machine's host name
+data_dir = "./var/salvo"        # relative to the working directory
+shards = 0                      # worker threads; 0 = one per core
+log_level = "info"              # trace, debug, info, warn, error, critical, off
+
+[tls]
+# cert_file = "./var/salvo/tls/cert.pem"  # default: <data_dir>/tls/cert.pem
+# key_file = "./var/salvo/tls/key.pem"    # default: <data_dir>/tls/key.pem
+self_signed = true  # generate a self-signed pair on first run when missing
+
+# Listeners: loopback only, high ports. kind is one of smtp (relay/MX),
+# submission, smtps, http, pop3, pop3s, imap, imaps.
+[[listener]]
+name = "smtp"
+kind = "smtp"
+address = "127.0.0.1:2525"
+tls = "starttls"
+max_connections = 1000
+max_line_length = 2048
+max_message_size = "50MiB"
+command_timeout = "5m"
+
+[[listener]]
+name = "submission"
+kind = "submission"
+address = "127.0.0.1:2587"
+tls = "starttls"
+
+[[listener]]
+name = "smtps"
+kind = "smtps"
+address = "127.0.0.1:2465"
+tls = "implicit"
+
+[[listener]]
+name = "http"
+kind = "http"
+address = "127.0.0.1:8025"
+tls = "none"
+max_line_length = 8192
+max_message_size = "1GiB"
+command_timeout = "60s"
+
+[[listener]]
+name = "pop3"
+kind = "pop3"
+address = "127.0.0.1:2110"
+tls = "starttls"
+command_timeout = "10m"
+
+[[listener]]
+name = "imap"
+kind = "imap"
+address = "127.0.0.1:2143"
+tls = "starttls"
+command_timeout = "30m"
+
+[queue]
+commit_max_batch = 1000     # records per group-committed write
+commit_max_delay_us = 500   # longest an accept waits for its batch
+retry_schedule = ["5m", "10m", "30m", "1h", "2h", "4h"]  # the last one repeats
+retry_jitter = 0.1          # each wait is scaled by a random 1 +/- 0.1
+max_age = "5d"              # then the recipient fails with a DSN
+sync_wal = true             # fsync before acknowledging (never turn off in production)
+
+[dns]
+resolvers = []              # "ip:port" list; empty = /etc/resolv.conf
+timeout = "5s"
+tries = 3
+cache_size = 100000
+mx_port = 25
+
+[delivery]
+max_connections = 32
+max_messages_per_connection = 100
+max_recipients_per_transaction = 100
+message_rate = "unlimited"
+connection_rate = "unlimited"
+connect_timeout = "30s"
+greeting_timeout = "5m"
+command_timeout = "5m"
+data_timeout = "2m"
+data_block_timeout = "3m"
+data_done_timeout = "10m"
+idle_timeout = "10s"
+tls = "opportunistic"       # off, opportunistic, required
+source_pool = ""            # "" = the kernel picks the source address
+
+# Per-destination rules override [delivery]; the first match wins.
+# [[delivery.destination]]
+# pattern = "*.google.com"
+# match = "mx"              # "domain" (default) or "mx"
+# max_connections = 20
+# message_rate = "600/min"
+# tls = "required"
+# source_pool = "bulk"
+
+# [[source_pool]]
+# name = "bulk"
+# [[source_pool.source]]
+# address = "192.0.2.10"
+# ehlo = "mta1.example.com"
+# weight = 1
+
+# [[route]]
+# domain = "example.test"
+# next_hop = "127.0.0.1:2526"
+
+[api]
+keys = []   # "sha256:<hex>" of each bearer token: printf %s TOKEN | sha256sum
+
+[bounce]
+domains = []
+# verp_secret_file = "./var/salvo/verp.key"  # default: <data_dir>/verp.key
+)toml";
+
+}  // namespace salvo
