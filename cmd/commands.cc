@@ -7,6 +7,7 @@
 #include "engine/config/config_loader.h"
 #include "engine/config/default_config.h"
 #include "engine/loop/shard.h"
+#include "engine/smtp/server/credentials.h"
 #include "fmt/format.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -62,6 +63,30 @@ int RunCheckConfig(const std::string& path) {
 
 int RunDefaultConfig() {
   std::fwrite(kDefaultConfigToml.data(), 1, kDefaultConfigToml.size(), stdout);
+  return kExitOk;
+}
+
+int RunHashPassword(int iterations) {
+  std::string password;
+  constexpr size_t kMaxPassword = 1024;
+  for (int c; (c = std::getchar()) != EOF && c != '\n';) {
+    if (password.size() == kMaxPassword) {
+      std::fprintf(stderr, "salvo: password longer than %zu bytes\n", kMaxPassword);
+      return kExitFailure;
+    }
+    password += static_cast<char>(c);
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) {
+    std::fputs("salvo: hash-password reads the password from stdin; got nothing\n", stderr);
+    return kExitFailure;
+  }
+  absl::StatusOr<std::string> hash = smtp::HashPassword(password, iterations);
+  if (!hash.ok()) {
+    std::fprintf(stderr, "salvo: %s\n", std::string(ToStd(hash.status().message())).c_str());
+    return kExitFailure;
+  }
+  std::puts(hash->c_str());
   return kExitOk;
 }
 

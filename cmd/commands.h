@@ -17,6 +17,9 @@ int RunServe(const std::optional<std::string>& config_path);
 int RunCheckConfig(const std::string& path);
 // `salvo default-config`: prints the embedded default config.
 int RunDefaultConfig();
+// `salvo hash-password [--iterations N]`: reads a password from stdin (one
+// line) and prints its PBKDF2 hash for a [[user]]'s password_hash.
+int RunHashPassword(int iterations);
 // `salvo version`: version and build type.
 int RunVersion();
 

@@ -1,12 +1,14 @@
 // salvo: the one binary of the Salvo MTA. Its subcommands run the daemon and
 // serve as the operator's command-line tool.
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cmd/commands.h"
+#include "engine/smtp/server/credentials.h"
 
 namespace {
 
@@ -18,6 +20,8 @@ constexpr char kUsage[] =
     "                           SIGHUP reloads FILE, SIGTERM/SIGINT stop\n"
     "  check-config FILE        report every error in FILE with its line, or print \"ok\"\n"
     "  default-config           print the built-in default config (a starting point)\n"
+    "  hash-password [--iterations N]\n"
+    "                           read a password on stdin, print its hash for [[user]]\n"
     "  version                  print the version and build type\n"
     "  help                     print this text\n";
 
@@ -66,6 +70,24 @@ int CheckConfig(const std::vector<std::string_view>& args) {
   return salvo::RunCheckConfig(*file);
 }
 
+int HashPassword(const std::vector<std::string_view>& args) {
+  int iterations = salvo::smtp::kDefaultPbkdf2Iterations;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--iterations" && i + 1 < args.size()) {
+      std::string n(args[++i]);
+      char* end = nullptr;
+      long v = std::strtol(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || v < salvo::smtp::kMinPbkdf2Iterations || v > 100000000) {
+        return Usage("hash-password: --iterations must be 1000 to 100000000");
+      }
+      iterations = static_cast<int>(v);
+      continue;
+    }
+    return Usage(("hash-password: unexpected argument '" + std::string(args[i]) + "'").c_str());
+  }
+  return salvo::RunHashPassword(iterations);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,6 +96,7 @@ int main(int argc, char** argv) {
   std::string_view command = args[0];
   if (command == "serve") return Serve(args);
   if (command == "check-config") return CheckConfig(args);
+  if (command == "hash-password") return HashPassword(args);
   if (command == "default-config" && args.size() == 1) return salvo::RunDefaultConfig();
   if ((command == "version" || command == "--version") && args.size() == 1) {
     return salvo::RunVersion();

@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash deploy/install-deps.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSALVO_PCH=ON >/dev/null
 cmake --build build/release -j "${SALVO_JOBS:-2}" --target salvo
 exec build/release/cmd/salvo serve "$@"

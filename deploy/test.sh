@@ -21,7 +21,10 @@ build_and_test() {  # build_and_test DIR CMAKE_ARGS...
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 300
 }
 
+# Precompiled headers (SALVO_PCH) cut the clean-build time on CI's 2 cores;
+# the release build is -O2 without debug info for the same reason.
 start=$SECONDS
-build_and_test build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
-build_and_test build/asan -DCMAKE_BUILD_TYPE=Debug -DSALVO_SANITIZE=ON -DSALVO_BUILD_BENCH=OFF
+build_and_test build/release -DCMAKE_BUILD_TYPE=Release -DSALVO_PCH=ON
+build_and_test build/asan -DCMAKE_BUILD_TYPE=Debug -DSALVO_SANITIZE=ON -DSALVO_BUILD_BENCH=OFF \
+  -DSALVO_PCH=ON
 echo "== all tests passed in both builds ($((SECONDS - start)) s)"

@@ -140,6 +140,28 @@ struct Route {
   int port = 25;
 };
 
+// Inbound SMTP policy shared by the smtp/submission/smtps listeners.
+struct SmtpServerConfig {
+  // Clients that may relay without AUTH (CIDRs). Loopback by default.
+  std::vector<std::string> relay_networks = {"127.0.0.0/8", "::1/128"};
+  bool allow_plaintext_auth = false;    // AUTH before TLS, loopback clients only
+  bool cram_md5 = false;                // needs users' cram_md5_secret (recoverable)
+  bool bare_newline_normalize = false;  // false: a bare LF in DATA is refused (554 5.6.0)
+  bool accept_suppressed = false;       // false: RCPT of a suppressed address gets 550 5.7.1
+  int max_recipients = 1000;            // per transaction
+  int max_errors = 20;                  // 5xx replies before 421 and close
+  int max_connections_per_client = 50;  // per client IP, per listener
+  int max_auth_failures = 10;           // per client IP within auth_failure_window
+  Duration auth_failure_window = std::chrono::minutes(15);
+};
+
+// A user allowed to AUTH on the submission listeners.
+struct UserConfig {
+  std::string name;
+  std::string password_hash;    // "pbkdf2-sha256$...", from `salvo hash-password`
+  std::string cram_md5_secret;  // optional, plaintext-equivalent (see operations.md)
+};
+
 struct ApiConfig {
   std::vector<std::string> keys;  // "sha256:<64 hex>" digests of bearer tokens
 };
@@ -158,6 +180,8 @@ struct Config {
   DeliveryConfig delivery;
   std::vector<SourcePool> source_pools;
   std::vector<Route> routes;
+  SmtpServerConfig smtp;
+  std::vector<UserConfig> users;
   ApiConfig api;
   BounceConfig bounce;
 

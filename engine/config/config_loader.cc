@@ -14,6 +14,8 @@
 #include "engine/config/config_sections.h"
 #include "engine/config/domain_pattern.h"
 #include "engine/config/toml_reader.h"
+#include "engine/smtp/server/credentials.h"
+#include "engine/smtp/server/relay_policy.h"
 
 namespace salvo {
 namespace {
@@ -140,6 +142,55 @@ void ReadApi(TableReader& root, ApiConfig* out) {
   t->Finish();
 }
 
+absl::StatusOr<std::string> RelayNetwork(std::string_view text) {
+  auto range = smtp::NetworkRange::Parse(text);
+  if (!range.ok()) return range.status();
+  return std::string(text);
+}
+
+void ReadSmtp(TableReader& root, SmtpServerConfig* out) {
+  std::optional<TableReader> t = root.Table("smtp");
+  if (!t) return;
+  t->List("relay_networks", RelayNetwork, &out->relay_networks);
+  t->Bool("allow_plaintext_auth", &out->allow_plaintext_auth);
+  t->Bool("cram_md5", &out->cram_md5);
+  t->Enum("bare_newline", {{"reject", false}, {"normalize", true}}, &out->bare_newline_normalize);
+  t->Enum("suppressed", {{"reject", false}, {"accept", true}}, &out->accept_suppressed);
+  t->Int("max_recipients", 1, 100000, &out->max_recipients);
+  t->Int("max_errors", 1, 1000, &out->max_errors);
+  t->Int("max_connections_per_client", 1, 100000, &out->max_connections_per_client);
+  t->Int("max_auth_failures", 1, 1000, &out->max_auth_failures);
+  t->Duration("auth_failure_window", seconds(1), hours(24), &out->auth_failure_window);
+  t->Finish();
+}
+
+absl::StatusOr<std::string> PasswordHash(std::string_view text) {
+  if (absl::Status s = smtp::ValidatePasswordHash(text); !s.ok()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} (make one with `salvo hash-password`)", ToStd(s.message())));
+  }
+  return std::string(text);
+}
+
+void ReadUsers(TableReader& root, std::vector<UserConfig>* out) {
+  for (TableReader& t : root.ArrayOfTables("user")) {
+    UserConfig user;
+    if (!t.Has("name")) t.Error(t.where(), t.PathOf("name"), "missing required key");
+    if (!t.Has("password_hash")) {
+      t.Error(t.where(), t.PathOf("password_hash"), "missing required key");
+    }
+    t.String("name", &user.name);
+    t.Parsed("password_hash", PasswordHash, &user.password_hash);
+    t.String("cram_md5_secret", &user.cram_md5_secret);
+    bool duplicate =
+        !user.name.empty() && std::any_of(out->begin(), out->end(),
+                                          [&](const UserConfig& u) { return u.name == user.name; });
+    if (duplicate) t.Error("name", fmt::format("user \"{}\" is defined twice", user.name));
+    t.Finish();
+    out->push_back(std::move(user));
+  }
+}
+
 void ReadBounce(TableReader& root, const std::string& data_dir, BounceConfig* out) {
   if (std::optional<TableReader> t = root.Table("bounce")) {
     t->List("domains", DomainName, &out->domains);
@@ -177,6 +228,8 @@ void ReadConfig(const toml::table& table, ErrorList* errors, Config* config) {
   config_internal::ReadSourcePools(root, config->server.hostname, &config->source_pools);
   config_internal::ReadDelivery(root, config->source_pools, &config->delivery);
   config_internal::ReadRoutes(root, &config->routes);
+  ReadSmtp(root, &config->smtp);
+  ReadUsers(root, &config->users);
   ReadApi(root, &config->api);
   ReadBounce(root, config->server.data_dir, &config->bounce);
   root.Finish();

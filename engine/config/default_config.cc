@@ -118,6 +118,26 @@ source_pool = ""            # "" = the kernel picks the source address
 # domain = "example.test"
 # next_hop = "127.0.0.1:2526"
 
+[smtp]
+# Inbound SMTP policy for the smtp, submission and smtps listeners. Relaying
+# needs AUTH or a client inside relay_networks: Salvo is never an open relay.
+relay_networks = ["127.0.0.0/8", "::1/128"]
+allow_plaintext_auth = false  # AUTH before STARTTLS (loopback clients only)
+cram_md5 = false              # needs each user's cram_md5_secret (stored recoverably)
+bare_newline = "reject"       # reject or normalize a bare LF in DATA
+suppressed = "reject"         # RCPT of a suppressed address: reject (550) or accept
+max_recipients = 1000
+max_errors = 20
+max_connections_per_client = 50
+max_auth_failures = 10
+auth_failure_window = "15m"
+
+# Users allowed to AUTH (PLAIN, LOGIN; CRAM-MD5 when enabled above).
+# [[user]]
+# name = "app"
+# password_hash = "pbkdf2-sha256$600000$..."   # salvo hash-password
+# cram_md5_secret = ""
+
 [api]
 keys = []   # "sha256:<hex>" of each bearer token: printf %s TOKEN | sha256sum
 

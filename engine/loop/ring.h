@@ -11,7 +11,10 @@
 //  - a provided-buffer ring (see ProvidedBuffers) feeds receives, so an idle
 //    connection holds no receive buffer of its own;
 //  - the ring is created with SINGLE_ISSUER|DEFER_TASKRUN where the kernel has
-//    them (6.1+), and without otherwise.
+//    them (6.1+), and without otherwise;
+//  - an object that frees itself on its last CQE (a closed Listener's accept
+//    state) holds the ring until then (Hold/Release), so Run() reaps that CQE
+//    before it returns instead of leaking the object.
 // Minimum kernel: 5.19 (multishot accept, cancel by fd, buffer rings); the
 // start-up probe (ProbeIoUring) names what is missing.
 #pragma once
@@ -70,14 +73,25 @@ class Ring {
   // links an absolute timeout to it.
   void Arm(io_uring_sqe* sqe, Completion* c, Deadline deadline);
 
-  // Cancels every pending operation on `fd` (IORING_ASYNC_CANCEL_FD|ALL).
+  // Cancels every operation on `fd` that is in flight when the cancellation
+  // is submitted (IORING_ASYNC_CANCEL_FD|ALL); they end with -ECANCELED. An
+  // operation started after that is not affected: to stop a connection's
+  // session whatever it is doing, use Socket::Cancel(), which also ends the
+  // next operation if none is in flight.
   void CancelFd(int fd);
   // Cancels the operation whose user_data is `c`.
   void Cancel(Completion* c);
 
   // Runs `main` to completion, with every task it spawns through gate().
-  // Returns once `main` has returned and the gate is empty.
+  // Returns once `main` has returned, the gate is empty and no hold is left
+  // (holds are waited for at most 1 s, then reported and abandoned).
   void Run(Task<void> main);
+
+  // Keeps Run() reaping after `main` and the gate are done, for an object
+  // that frees itself when its last CQE arrives. Release() once freed.
+  void Hold() { ++holds_; }
+  void Release() { --holds_; }
+  size_t holds() const { return holds_; }
 
   // Thread-safe: runs `fn` on this ring's thread soon.
   void Post(absl::AnyInvocable<void()> fn);
@@ -127,6 +141,7 @@ class Ring {
   bool running_ = false;
   bool stop_requested_ = false;
   bool stop_callbacks_ran_ = false;
+  size_t holds_ = 0;
   UniqueFd wake_fd_;
   WakeRead wake_read_;
   std::mutex post_mu_;

@@ -5,8 +5,10 @@
 
 namespace salvo {
 namespace {
-constexpr size_t kKeepCapacity = 4096;  // beyond this an empty buffer is freed
-}
+// An emptied buffer keeps at most this much capacity, so an idle connection
+// does not pin the memory of its largest line; SMTP command lines fit.
+constexpr size_t kKeepCapacity = 512;
+}  // namespace
 
 void LineReader::Compact() {
   if (pos_ == buf_.size()) {

@@ -1,6 +1,7 @@
 #include "engine/net/socket.h"
 
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -18,30 +19,86 @@ bool IsEndOfStream(const absl::Status& s) {
 }
 absl::Status EndOfStreamError() { return absl::OutOfRangeError("connection closed by peer"); }
 
-Task<absl::StatusOr<size_t>> Socket::ReadSome(std::string& dst, Deadline deadline) {
-  Ring* ring = Ring::Current();
-  IoResult r = co_await RecvSelect(fd_.get(), deadline);
-  if (r.res == -ENOBUFS) {
-    // Every provided buffer is in use: read into our own memory this once.
-    constexpr size_t kChunk = 4096;
-    size_t old = dst.size();
-    dst.resize(old + kChunk);
-    r = co_await Recv(fd_.get(), dst.data() + old, kChunk, deadline);
-    dst.resize(old + (r.res > 0 ? r.res : 0));
-    if (r.res < 0) co_return ErrnoStatus(r.res, "recv");
-    co_return static_cast<size_t>(r.res);
+// An awaitable ring operation counted as in flight on the socket, so that
+// Cancel() knows whether to cancel it or the next one; a cancellation that
+// ends it is used up. Wraps the awaiter without a coroutine frame of its own.
+template <typename Op>
+struct Socket::Tracked {
+  Socket* socket;
+  Op op;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    ++socket->in_flight_;
+    op.await_suspend(h);
   }
+  IoResult await_resume() {
+    --socket->in_flight_;
+    IoResult r = op.await_resume();
+    if (r.res == -ECANCELED) socket->cancel_pending_ = false;
+    return r;
+  }
+};
+
+template <typename Op>
+Socket::Tracked<Op> Socket::Track(Op op) {
+  return Tracked<Op>{this, std::move(op)};
+}
+
+void Socket::Cancel() {
+  cancel_pending_ = true;
+  if (in_flight_ > 0) Ring::Current()->CancelFd(fd_.get());
+}
+
+namespace {
+
+absl::Status CancelledByCaller() { return absl::CancelledError("socket operation cancelled"); }
+
+// One non-blocking recv straight into `dst` through a buffer on the thread's
+// stack (not a coroutine frame), so `dst` grows only by what arrived.
+// Returns the byte count or -errno.
+ssize_t ReceiveNow(int fd, std::string& dst) {
+  char chunk[16384];
+  ssize_t n = ::recv(fd, chunk, sizeof chunk, MSG_DONTWAIT);
+  if (n < 0) return -errno;
+  dst.append(chunk, static_cast<size_t>(n));
+  return n;
+}
+
+}  // namespace
+
+Task<absl::StatusOr<size_t>> Socket::ReadSome(std::string& dst, Deadline deadline) {
+  if (TakeCancel()) co_return CancelledByCaller();
+  Ring* ring = Ring::Current();
+  IoResult r = co_await Track(RecvSelect(fd_.get(), deadline));
   if (r.flags & IORING_CQE_F_BUFFER) {
     uint16_t bid = r.flags >> IORING_CQE_BUFFER_SHIFT;
     if (r.res > 0) dst.append(ring->buffers().View(bid, r.res));
     ring->buffers().Recycle(bid);
   }
+  if (r.res == -ENOBUFS) co_return co_await ReadWithoutProvidedBuffer(dst, deadline);
   if (r.res < 0) co_return ErrnoStatus(r.res, "recv");
   co_return static_cast<size_t>(r.res);
 }
 
+// Every provided buffer is taken (the kernel picks one before it looks for
+// data, so this happens to idle connections too). Waiting with a buffer of
+// our own would pin it for as long as the peer is silent; instead wait for
+// readability, which holds no memory, then receive at once.
+Task<absl::StatusOr<size_t>> Socket::ReadWithoutProvidedBuffer(std::string& dst,
+                                                               Deadline deadline) {
+  for (;;) {  // ends at the deadline: each poll carries it
+    ssize_t n = ReceiveNow(fd_.get(), dst);
+    if (n >= 0) co_return static_cast<size_t>(n);
+    if (n != -EAGAIN && n != -EINTR) co_return ErrnoStatus(static_cast<int>(n), "recv");
+    if (TakeCancel()) co_return CancelledByCaller();
+    IoResult p = co_await Track(PollOnce(fd_.get(), POLLIN, deadline));
+    if (p.res < 0) co_return ErrnoStatus(p.res, "recv");
+  }
+}
+
 Task<absl::StatusOr<size_t>> Socket::WriteSome(std::string_view data, Deadline deadline) {
-  IoResult r = co_await Send(fd_.get(), data.data(), data.size(), deadline);
+  if (TakeCancel()) co_return CancelledByCaller();
+  IoResult r = co_await Track(Send(fd_.get(), data.data(), data.size(), deadline));
   if (r.res < 0) co_return ErrnoStatus(r.res, "send");
   co_return static_cast<size_t>(r.res);
 }
@@ -54,10 +111,13 @@ Task<absl::Status> Socket::WriteAll(std::span<const std::string_view> parts, Dea
   }
   size_t first = 0;
   while (first < iov.size()) {
+    // Checked before every sendmsg: a Cancel() that came while the previous
+    // one was completing ends the write here.
+    if (TakeCancel()) co_return CancelledByCaller();
     msghdr msg{};
     msg.msg_iov = iov.data() + first;
     msg.msg_iovlen = std::min<size_t>(iov.size() - first, IOV_MAX);
-    IoResult r = co_await SendMsg(fd_.get(), &msg, deadline);
+    IoResult r = co_await Track(SendMsg(fd_.get(), &msg, deadline));
     if (r.res < 0) co_return ErrnoStatus(r.res, "send");
     size_t n = static_cast<size_t>(r.res);
     while (first < iov.size() && n >= iov[first].iov_len) n -= iov[first++].iov_len;
@@ -88,176 +148,6 @@ SocketAddress Socket::LocalAddress() const {
   *a.mutable_len() = sizeof(sockaddr_storage);
   if (getsockname(fd_.get(), a.mutable_sa(), a.mutable_len()) < 0) return SocketAddress();
   return a;
-}
-
-// ---- Listener ------------------------------------------------------------
-
-// The multishot accept and its optional wait timer. Owned by the Listener
-// until Close(); after that it deletes itself when no CQE is outstanding.
-struct Listener::State {
-  struct AcceptOp : Completion {
-    State* s;
-    void OnCqe(int res, uint32_t flags) override { s->OnAccept(res, flags); }
-  };
-  struct TimerOp : Completion {
-    State* s;
-    __kernel_timespec ts{};
-    void OnCqe(int res, uint32_t) override { s->OnTimer(res); }
-  };
-
-  UniqueFd fd;
-  Ring* ring = nullptr;
-  AcceptOp accept_op;
-  TimerOp timer_op;
-  bool accept_armed = false;
-  bool timer_armed = false;
-  bool closed = false;
-  std::deque<int> ready;
-  std::coroutine_handle<> waiter;
-  absl::StatusOr<int>* result_slot = nullptr;  // in the waiting coroutine's frame
-
-  static constexpr size_t kMaxReady = 4096;
-
-  State() {
-    accept_op.s = this;
-    timer_op.s = this;
-  }
-  ~State() {
-    for (int f : ready) ::close(f);
-  }
-
-  void Arm() {
-    io_uring_sqe* sqe = ring->GetSqe();
-    io_uring_prep_multishot_accept(sqe, fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
-    io_uring_sqe_set_data(sqe, static_cast<Completion*>(&accept_op));
-    accept_armed = true;
-  }
-
-  // Hands `r` to the waiter and returns its handle; the caller resumes it
-  // last, after every touch of this State (which the waiter may free).
-  std::coroutine_handle<> Wake(absl::StatusOr<int> r) {
-    *result_slot = std::move(r);
-    result_slot = nullptr;
-    if (timer_armed) ring->Cancel(&timer_op);
-    return std::exchange(waiter, {});
-  }
-
-  void OnAccept(int res, uint32_t flags) {
-    if (!(flags & IORING_CQE_F_MORE)) accept_armed = false;
-    std::coroutine_handle<> wake;
-    if (res >= 0) {
-      if (waiter) {
-        wake = Wake(res);
-      } else if (ready.size() < kMaxReady && !closed) {
-        ready.push_back(res);
-      } else {
-        ::close(res);
-      }
-    } else if (res != -ECANCELED) {
-      // EMFILE, ENFILE, ENOBUFS...: the listener stays up and re-arms.
-      spdlog::warn("accept on fd {}: {}", fd.get(), std::strerror(-res));
-    }
-    if (!accept_armed && !closed && waiter) Arm();
-    if (closed && waiter) wake = Wake(absl::CancelledError("listener closed"));
-    MaybeFree();
-    if (wake) wake.resume();
-  }
-
-  void OnTimer(int res) {
-    timer_armed = false;
-    std::coroutine_handle<> wake;
-    if (res == -ETIME && waiter) wake = Wake(absl::DeadlineExceededError("accept deadline passed"));
-    MaybeFree();
-    if (wake) wake.resume();
-  }
-
-  void MaybeFree() {
-    if (closed && !accept_armed && !timer_armed && !waiter) delete this;
-  }
-};
-
-absl::StatusOr<Listener> Listener::Bind(const SocketAddress& address,
-                                        const ListenerOptions& options) {
-  UniqueFd fd(::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return ErrnoStatus(errno, "socket");
-  int one = 1;
-  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (options.reuse_port) setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (address.family() == AF_INET6)
-    setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (::bind(fd.get(), address.sa(), address.len()) < 0) {
-    return ErrnoStatus(errno, absl::StrCat("bind ", address.ToString()));
-  }
-  if (::listen(fd.get(), options.backlog) < 0) {
-    return ErrnoStatus(errno, absl::StrCat("listen ", address.ToString()));
-  }
-  Listener l;
-  l.state_ = new State();
-  l.state_->fd = std::move(fd);
-  l.address_ = SocketAddress();
-  *l.address_.mutable_len() = sizeof(sockaddr_storage);
-  getsockname(l.state_->fd.get(), l.address_.mutable_sa(), l.address_.mutable_len());
-  return l;
-}
-
-Listener::Listener(Listener&& o) noexcept
-    : state_(std::exchange(o.state_, nullptr)), address_(o.address_) {}
-
-Listener& Listener::operator=(Listener&& o) noexcept {
-  if (this != &o) {
-    Close();
-    state_ = std::exchange(o.state_, nullptr);
-    address_ = o.address_;
-  }
-  return *this;
-}
-
-Listener::~Listener() { Close(); }
-
-int Listener::fd() const { return state_ ? state_->fd.get() : -1; }
-
-void Listener::Close() {
-  State* s = std::exchange(state_, nullptr);
-  if (s == nullptr) return;
-  s->closed = true;
-  if (s->accept_armed) s->ring->CancelFd(s->fd.get());
-  std::coroutine_handle<> wake;
-  if (s->waiter) wake = s->Wake(absl::CancelledError("listener closed"));
-  s->MaybeFree();
-  if (wake) wake.resume();
-}
-
-Task<absl::StatusOr<Socket>> Listener::Accept(Deadline deadline) {
-  State* s = state_;
-  if (s == nullptr || s->closed) co_return absl::CancelledError("listener closed");
-  if (!s->ready.empty()) {
-    int f = s->ready.front();
-    s->ready.pop_front();
-    co_return Socket(UniqueFd(f));
-  }
-  s->ring = Ring::Current();
-  if (!s->accept_armed) s->Arm();
-  if (!IsNever(deadline)) {
-    s->timer_op.ts = ToKernelTimespec(deadline);
-    io_uring_sqe* sqe = s->ring->GetSqe();
-    io_uring_prep_timeout(sqe, &s->timer_op.ts, 0, IORING_TIMEOUT_ABS);
-    io_uring_sqe_set_data(sqe, static_cast<Completion*>(&s->timer_op));
-    s->timer_armed = true;
-  }
-  struct WaitAwaiter {
-    State* s;
-    absl::StatusOr<int> got = -1;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
-      s->waiter = h;
-      s->result_slot = &got;
-    }
-    absl::StatusOr<int> await_resume() { return std::move(got); }
-  };
-  // After the wake-up `s` may already be freed (Close()): touch it no more.
-  absl::StatusOr<int> got = co_await WaitAwaiter{s};
-  if (!got.ok()) co_return got.status();
-  co_return Socket(UniqueFd(*got));
 }
 
 // ---- Connect -------------------------------------------------------------

@@ -4,8 +4,10 @@
 
 namespace salvo {
 namespace {
-constexpr size_t kKeepCapacity = 4096;
-}
+// A flushed buffer keeps at most this much capacity, so an idle connection
+// does not pin the memory of its largest reply; a typical EHLO reply fits.
+constexpr size_t kKeepCapacity = 512;
+}  // namespace
 
 Task<absl::Status> Writer::Flush(Deadline deadline) {
   if (out_.empty()) co_return absl::OkStatus();

@@ -1,6 +1,8 @@
 #include "engine/render/mime.h"
 
-#include <openssl/evp.h>
+#include <algorithm>
+
+#include "engine/tls/crypto.h"
 
 namespace salvo::render {
 namespace {
@@ -63,12 +65,11 @@ void AppendQuotedPrintable(std::string_view text, std::string& out) {
 
 void AppendBase64Lines(std::string_view bytes, std::string& out) {
   constexpr size_t kChunk = 57;  // 57 bytes -> 76 characters
-  unsigned char buf[80];
+  char buf[80];
   for (size_t i = 0; i < bytes.size(); i += kChunk) {
     size_t n = std::min(kChunk, bytes.size() - i);
-    int len = EVP_EncodeBlock(buf, reinterpret_cast<const unsigned char*>(bytes.data() + i),
-                              static_cast<int>(n));
-    out.append(reinterpret_cast<char*>(buf), len);
+    size_t len = crypto::Base64EncodeBlock(bytes.data() + i, n, buf);
+    out.append(buf, len);
     out += "\r\n";
   }
 }
@@ -93,7 +94,7 @@ void AppendHeaderValue(std::string_view value, size_t name_len, std::string& out
   }
   // RFC 2047: =?UTF-8?B?...?= words of at most 45 raw bytes (60 encoded),
   // never splitting a UTF-8 sequence, folded one word per line.
-  unsigned char enc[80];
+  char enc[80];
   size_t i = 0;
   bool first = true;
   while (i < value.size()) {
@@ -103,11 +104,10 @@ void AppendHeaderValue(std::string_view value, size_t name_len, std::string& out
     for (char& c : chunk) {
       if (c == '\r' || c == '\n' || c == '\0') c = ' ';
     }
-    int len = EVP_EncodeBlock(enc, reinterpret_cast<const unsigned char*>(chunk.data()),
-                              static_cast<int>(chunk.size()));
+    size_t len = crypto::Base64EncodeBlock(chunk.data(), chunk.size(), enc);
     if (!first) out += "\r\n ";
     out += "=?UTF-8?B?";
-    out.append(reinterpret_cast<char*>(enc), len);
+    out.append(enc, len);
     out += "?=";
     first = false;
     i += n;

@@ -1,10 +1,8 @@
 #include "engine/render/verp.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <cstring>
+
+#include "engine/tls/crypto.h"
 
 namespace salvo::render {
 namespace {
@@ -14,11 +12,8 @@ constexpr size_t kMacBytes = 8;
 constexpr std::string_view kPrefix = "bounce+";
 
 std::array<uint8_t, 32> Mac(const std::string& secret, const RecipientKey& id) {
-  std::array<uint8_t, 32> out{};
-  unsigned len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), id.data(), id.size(),
-       out.data(), &len);
-  return out;
+  return crypto::HmacSha256(secret,
+                            std::string_view(reinterpret_cast<const char*>(id.data()), id.size()));
 }
 
 }  // namespace
@@ -89,7 +84,9 @@ absl::StatusOr<RecipientKey> VerpCodec::Verify(std::string_view token) const {
   RecipientKey id;
   std::memcpy(id.data(), raw.data(), 16);
   auto mac = Mac(secret_, id);
-  if (CRYPTO_memcmp(mac.data(), raw.data() + 16, kMacBytes) != 0) {
+  if (!crypto::ConstantTimeEqual(
+          std::string_view(reinterpret_cast<const char*>(mac.data()), kMacBytes),
+          std::string_view(raw.data() + 16, kMacBytes))) {
     return absl::PermissionDeniedError("VERP token signature does not match");
   }
   return id;

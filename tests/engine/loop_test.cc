@@ -126,12 +126,11 @@ TEST(Ring, PostFromAnotherThreadRunsOnRing) {
 }
 
 // An echo server session as the shard runs them: reads lines until the peer
-// leaves or the shard stops (its pending read is cancelled).
+// leaves or the shard stops (its read in flight, or its next operation, is
+// cancelled).
 Task<void> EchoSession(Socket sock, std::atomic<int>* open) {
   open->fetch_add(1);
-  Ring* ring = Ring::Current();
-  int fd = sock.fd();
-  Ring::StopCallback on_stop(*ring, [ring, fd] { ring->CancelFd(fd); });
+  Ring::StopCallback on_stop(*Ring::Current(), [&sock] { sock.Cancel(); });
   LineReader reader(&sock, 1024);
   for (;;) {
     auto line = co_await reader.ReadLine(After(30s));
@@ -191,6 +190,57 @@ TEST(Shard, StopClosesOpenConnectionsAndReturns) {
     EXPECT_EQ(::recv(fd, buf, sizeof buf, 0), 0);
     ::close(fd);
   }
+}
+
+// An object that frees itself on its last CQE holds the ring: Run() keeps
+// reaping after main has returned until that CQE has arrived.
+struct SelfOwnedTimer final : Completion {
+  Ring* ring;
+  bool* fired;
+  __kernel_timespec ts{.tv_sec = 0, .tv_nsec = 30'000'000};
+  void Start() {
+    ring->Hold();
+    io_uring_sqe* sqe = ring->GetSqe();
+    io_uring_prep_timeout(sqe, &ts, 0, 0);
+    io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));
+  }
+  void OnCqe(int, uint32_t) override {
+    *fired = true;
+    ring->Release();
+    delete this;
+  }
+};
+
+TEST(Ring, RunReapsTheLastCqeOfWhatHoldsIt) {
+  bool fired = false;
+  size_t holds_after = 1;
+  auto ring = Ring::Create();
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  (*ring)->Run([](bool* fired) -> Task<void> {
+    auto* t = new SelfOwnedTimer;
+    t->ring = Ring::Current();
+    t->fired = fired;
+    t->Start();
+    co_return;  // main ends at once; the timer is 30 ms away
+  }(&fired));
+  holds_after = (*ring)->holds();
+  EXPECT_TRUE(fired);
+  EXPECT_EQ(holds_after, 0u);
+}
+
+// A hold that is never released delays Run() by its bound (1 s), no more.
+TEST(Ring, RunGivesUpOnAHoldThatNeverEnds) {
+  auto ring = Ring::Create();
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  auto start = Clock::now();
+  (*ring)->Run([]() -> Task<void> {
+    Ring::Current()->Hold();
+    co_return;
+  }());
+  auto waited = Clock::now() - start;
+  EXPECT_GE(waited, 900ms);
+  EXPECT_LT(waited, 5s);
+  (*ring)->Release();
 }
 
 TEST(Probe, KernelHasWhatSalvoNeeds) { EXPECT_TRUE(ProbeIoUring().ok()) << ProbeIoUring(); }

@@ -6,6 +6,12 @@ what it advertises and how it answers. Every accepted transaction is appended
 to --out as one JSON line: envelope, DSN parameters and the content as
 received (after the server's own dot-unstuffing). Prints "PORT <n>" when
 listening. Loopback only.
+
+Delivery tests also use: --host/--port (listen on 127.0.0.x with a given
+port, so that MX hosts on several loopback addresses share the port the
+client is told to use), --events (a JSON line per connection opened and
+closed and per message, with times, for shaping checks) and --drop-in-data N
+(close the connection instead of answering the first N DATA transactions).
 """
 import argparse
 import asyncio
@@ -13,14 +19,24 @@ import json
 import re
 import ssl
 import sys
+import time
 
 from aiosmtpd.smtp import SMTP
+
+
+def log_event(args, event, **fields):
+    if not args.events:
+        return
+    fields.update({"event": event, "t": time.time()})
+    with open(args.events, "a") as f:
+        f.write(json.dumps(fields) + "\n")
 
 
 class Handler:
     def __init__(self, args):
         self.args = args
         self.rcpt_attempts = {}
+        self.data_seen = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -54,6 +70,13 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.data_seen += 1
+        if self.data_seen <= self.args.drop_in_data:
+            log_event(self.args, "dropped", peer="%s:%d" % session.peer[:2])
+            server.transport.close()
+            return "421 4.4.2 closing"
+        log_event(self.args, "message", peer="%s:%d" % session.peer[:2],
+                  rcpts=len(envelope.rcpt_tos))
         record = {
             "mail_from": envelope.mail_from,
             "mail_options": envelope.mail_options,
@@ -61,6 +84,9 @@ class Handler:
             "rcpt_options": envelope.rcpt_options,
             "content": envelope.original_content.decode("utf-8", "surrogateescape"),
             "tls": session.ssl is not None,
+            "ehlo": session.host_name,
+            "peer": session.peer[0],
+            "t": time.time(),
         }
         with open(self.args.out, "a") as f:
             f.write(json.dumps(record) + "\n")
@@ -81,6 +107,10 @@ def main():
     p.add_argument("--tempfail-rcpt")
     p.add_argument("--tempfail-times", type=int, default=1)
     p.add_argument("--tarpit", type=float, default=0)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--events")
+    p.add_argument("--drop-in-data", type=int, default=0)
     args = p.parse_args()
 
     tls_context = None
@@ -90,13 +120,26 @@ def main():
 
     handler = Handler(args)
 
+    class LoggingSMTP(SMTP):
+        def connection_made(self, transport):
+            if self.transport is None:  # not the STARTTLS re-entry
+                peer = transport.get_extra_info("peername")
+                self._peer_text = "%s:%d" % peer[:2]
+                log_event(args, "connect", peer=self._peer_text)
+            super().connection_made(transport)
+
+        def connection_lost(self, exc):
+            log_event(args, "disconnect", peer=getattr(self, "_peer_text", "?"))
+            super().connection_lost(exc)
+
     def factory():
-        return SMTP(handler, hostname="peer.test", data_size_limit=args.size,
+        return LoggingSMTP(handler, hostname="peer.test", data_size_limit=args.size,
                     enable_SMTPUTF8=args.smtputf8, decode_data=False,
                     tls_context=tls_context, require_starttls=args.require_starttls)
 
     async def serve():
-        server = await asyncio.get_running_loop().create_server(factory, "127.0.0.1", 0)
+        server = await asyncio.get_running_loop().create_server(factory, args.host,
+                                                                    args.port)
         print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
         await server.serve_forever()
 

@@ -1,0 +1,43 @@
+// Assembly of the HTTP API: the operational routes (/healthz, /metrics) and
+// the translation of the daemon's config into server options. The campaign,
+// message and report routes add themselves to the same HttpRouter with their
+// own Add...Routes() functions, one handler per file under api/handlers/.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "api/http/http_server.h"
+#include "api/http/router.h"
+#include "engine/base/metrics.h"
+#include "engine/config/config.h"
+
+namespace salvo::api {
+
+// The version reported by /healthz and salvo_build_info.
+std::string_view SalvoVersion();
+
+struct OperationalRoutesOptions {
+  MetricsRegistry* metrics = &MetricsRegistry::Default();
+  // /healthz and /metrics answer loopback clients without an API key (the
+  // usual scraper / probe on the same host); other clients need a key.
+  bool open_on_loopback = true;
+  // /healthz answers everybody (a remote load balancer's probe).
+  bool healthz_open = false;
+};
+
+// GET /healthz and GET /metrics; also registers salvo_build_info and
+// salvo_process_uptime_seconds in `options.metrics`.
+absl::Status AddOperationalRoutes(HttpRouter& router, const OperationalRoutesOptions& options);
+
+// Options for an HTTP listener: its limits (max_line_length bounds the whole
+// request head, max_message_size the largest body any route may accept,
+// command_timeout the keep-alive idle time, max_connections is shared out
+// among `shards`), the API keys of [api], and `tls` for an implicit-TLS
+// listener.
+absl::StatusOr<HttpServerOptions> HttpOptionsFromConfig(const ListenerConfig& listener,
+                                                        const ApiConfig& api, int shards,
+                                                        std::shared_ptr<TlsContext> tls);
+
+}  // namespace salvo::api

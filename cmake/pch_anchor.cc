@@ -1,0 +1,1 @@
+// Owns the precompiled header that other targets reuse (see cmake/Pch.cmake).
