@@ -14,23 +14,6 @@
 namespace salvo {
 namespace {
 
-// co_await StopRequested(ring): resumes once the shard is asked to stop.
-class StopRequested {
- public:
-  explicit StopRequested(Ring& ring) : ring_(ring) {}
-  bool await_ready() const noexcept { return ring_.stop_requested(); }
-  void await_suspend(std::coroutine_handle<> h) {
-    // Not yet requested (checked on this thread): the callback runs later,
-    // from the ring's loop, after this frame is suspended.
-    on_stop_.emplace(ring_, [h] { h.resume(); });
-  }
-  void await_resume() const noexcept {}
-
- private:
-  Ring& ring_;
-  std::optional<Ring::StopCallback> on_stop_;
-};
-
 int ShardCount(const Config& config) {
   if (config.server.shards > 0) return config.server.shards;
   unsigned cores = std::thread::hardware_concurrency();
@@ -107,7 +90,7 @@ absl::Status Daemon::StartShards() {
 
 Task<void> Daemon::ShardMain(Ring& ring, int shard) {
   spdlog::debug("shard {} running", shard);
-  co_await StopRequested(ring);
+  co_await services_->RunShard(ring, shard);
   spdlog::debug("shard {} stopping", shard);
 }
 
@@ -115,6 +98,10 @@ absl::Status Daemon::Start() {
   ApplyLogLevel(config()->server.log_level);
   if (absl::Status s = PrepareDataDir(); !s.ok()) return s;
   if (absl::Status s = ProbeIoUring(); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<Services>> services =
+      Services::Open(config(), ShardCount(*config()));
+  if (!services.ok()) return services.status();
+  services_ = std::move(services).value();
   if (absl::Status s = StartShards(); !s.ok()) return s;
   LogBanner();
   return absl::OkStatus();
@@ -128,8 +115,17 @@ void Daemon::LogBanner() const {
                c->server.hostname, ec ? c->server.data_dir : dir.string(), shards_->size(),
                config_path_.empty() ? "(built-in default)" : config_path_);
   for (const ListenerConfig& l : c->listeners) {
-    spdlog::info("listener {}: {} on {} (tls {})", l.name, ToString(l.kind), l.address.ToString(),
-                 ToString(l.tls));
+    const Services::BoundListener* bound = nullptr;
+    for (const Services::BoundListener& b : services_->bound()) {
+      if (b.name == l.name) bound = &b;
+    }
+    if (bound == nullptr) {
+      spdlog::warn("listener {}: {} on {} is not served by this version", l.name, ToString(l.kind),
+                   l.address.ToString());
+      continue;
+    }
+    spdlog::info("listener {}: {} on {} (tls {})", l.name, ToString(l.kind),
+                 bound->address.ToString(), ToString(l.tls));
   }
   spdlog::info("salvo ready");
 }
@@ -148,11 +144,14 @@ int Daemon::Run() {
 }
 
 void Daemon::Stop() {
-  if (shards_ == nullptr) return;
-  shards_->Stop();
-  shards_->Join();
-  shards_.reset();
-  spdlog::info("all shards stopped");
+  if (shards_ != nullptr) {
+    shards_->Stop();
+    shards_->Join();
+    shards_.reset();
+    spdlog::info("all shards stopped");
+  }
+  // After the shards: the delivery engine, then the spool.
+  services_.reset();
 }
 
 absl::Status Daemon::Reload() {
@@ -174,6 +173,7 @@ absl::Status Daemon::Reload() {
   }
   WarnAboutRestartOnlyChanges(*previous, *next);
   ApplyLogLevel(next->server.log_level);
+  if (services_ != nullptr) services_->Apply(next);
   spdlog::info("config reloaded from {}", config_path_);
   return absl::OkStatus();
 }

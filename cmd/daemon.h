@@ -7,11 +7,12 @@
 //   BlockTerminationSignals()        in main, before any thread exists
 //   Start()  PrepareDataDir()        data_dir and its sub-directories
 //            ProbeIoUring()          fail fast on a kernel without what we need
-//            (open the spool, load TLS here: before the shards)
+//            Services::Open()        spool, TLS, VERP secret, delivery
+//                                    engine, SMTP listeners bound
 //            StartShards()           ShardMain() on every shard
 //   Run()    WaitForSignal() loop    SIGHUP -> Reload()
 //   Stop()   ShardSet::Stop/Join     every shard's tasks have finished
-//            (close the spool here: after the shards)
+//            ~Services               engine, then spool: after the shards
 //
 // Invariants: the Config in force is swapped whole under a mutex; shards read
 // a snapshot (config()). A failed reload changes nothing.
@@ -22,6 +23,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "cmd/services.h"
 #include "engine/config/config.h"
 #include "engine/loop/ring.h"
 #include "engine/loop/shard.h"
@@ -55,12 +57,13 @@ class Daemon {
   absl::Status PrepareDataDir();
   absl::Status StartShards();
   void LogBanner() const;
-  // The work of one shard: for now it waits until the shard is asked to stop.
+  // The work of one shard: Services::RunShard until the shard is asked to stop.
   Task<void> ShardMain(Ring& ring, int shard);
 
   const std::string config_path_;
   mutable std::mutex mu_;
   std::shared_ptr<const Config> config_;  // guarded by mu_
+  std::unique_ptr<Services> services_;    // before shards_: destroyed after them
   std::unique_ptr<ShardSet> shards_;
 };
 

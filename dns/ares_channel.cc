@@ -348,7 +348,8 @@ Task<void> AresChannel::Close() {
     void await_resume() const noexcept {}
   };
   std::shared_ptr<Tracker> tracker = tracker_;
-  co_await Drained{tracker.get()};
+  Drained drained{tracker.get()};  // named: see engine/loop/task.h on g++ 12
+  co_await drained;
 }
 
 }  // namespace salvo::dns

@@ -2,6 +2,15 @@
 // awaiting coroutine resumes (by symmetric transfer) when the task returns.
 // A Task owns its frame: destroying a Task that never ran destroys the frame.
 // Exceptions are not used across coroutine frames: one escaping is fatal.
+//
+// g++ 12 coroutine miscompiles seen in this code base — write around them:
+//  - `co_await Awaiter{...}` with a braced temporary: the temporary may be
+//    destroyed twice (a shared_ptr or Status inside is unref'd twice). Name
+//    the awaiter first: `Awaiter a{...}; co_await a;`. The same for braced
+//    temporaries passed as arguments inside a co_await expression.
+//  - `if (!co_await x)` and `co_return co_await x;`: assign to a local first.
+//  - a constexpr local read inside a nested coroutine lambda may read as 0:
+//    put such constants at namespace scope.
 #pragma once
 
 #include <coroutine>

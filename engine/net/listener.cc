@@ -245,7 +245,10 @@ Task<absl::StatusOr<Socket>> Listener::Accept(Deadline deadline) {
     absl::StatusOr<int> await_resume() { return std::move(got); }
   };
   // After the wake-up `s` may already be freed (Close()): touch it no more.
-  absl::StatusOr<int> got = co_await WaitAwaiter{s};
+  // Named, not a braced temporary: g++ 12 may destroy a temporary awaiter
+  // in a coroutine twice (a double unref of an error status here).
+  WaitAwaiter wait{s};
+  absl::StatusOr<int> got = co_await wait;
   if (!got.ok()) co_return got.status();
   co_return Socket(UniqueFd(*got));
 }

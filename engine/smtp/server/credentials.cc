@@ -166,7 +166,10 @@ Task<bool> CredentialStore::Verify(SaslCredentials credentials) {
     }
     bool await_resume() const noexcept { return result; }
   };
-  co_return co_await Awaiter{this, &credentials};
+  // Named awaiter and result: g++ 12 miscompiles `co_return co_await T{...}`.
+  Awaiter verify{this, &credentials};
+  bool ok = co_await verify;
+  co_return ok;
 }
 
 }  // namespace salvo::smtp

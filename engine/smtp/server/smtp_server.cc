@@ -37,7 +37,7 @@ SmtpServer::SmtpServer(std::shared_ptr<const ServerOptions> options)
 Task<void> SmtpServer::Serve(Listener listener) {
   Ring* ring = Ring::Current();
   Ring::StopCallback on_stop(*ring, [&listener] { listener.Close(); });
-  spdlog::info("smtpd: listener {} on {}", options_->listener_name, listener.address().ToString());
+  spdlog::debug("smtpd: listener {} on {}", options_->listener_name, listener.address().ToString());
   while (!ring->stop_requested()) {
     absl::StatusOr<Socket> socket = co_await listener.Accept(Never());
     if (!socket.ok()) {

@@ -1,0 +1,31 @@
+#include "engine/delivery/engine_core.h"
+
+#include "dns/mx_set.h"
+#include "engine/delivery/delivery_shard.h"
+
+namespace salvo::delivery {
+
+EngineCore::EngineCore(DeliveryEngineOptions o, std::unique_ptr<DeliveryLog> l,
+                       std::shared_ptr<TlsContext> t)
+    : options(std::move(o)),
+      ledger(options.spool),
+      log(std::move(l)),
+      tls(std::move(t)),
+      current_config(options.config),
+      rings(static_cast<size_t>(options.shards)),
+      shards(static_cast<size_t>(options.shards), nullptr) {}
+
+int EngineCore::DomainShard(std::string_view domain) const {
+  return static_cast<int>(dns::SiteId(domain) % static_cast<uint64_t>(options.shards));
+}
+
+void EngineCore::PostToShard(int index, absl::AnyInvocable<void(DeliveryShard&)> fn) {
+  Ring* ring = rings[static_cast<size_t>(index)].load();
+  if (ring == nullptr) return;  // `fn` is dropped: what it owns is released
+  ring->Post([this, index, fn = std::move(fn)]() mutable {
+    DeliveryShard* shard = shards[static_cast<size_t>(index)];
+    if (shard != nullptr && !shard->stopping()) fn(*shard);
+  });
+}
+
+}  // namespace salvo::delivery

@@ -1,0 +1,78 @@
+// EngineCore: what the shards of the delivery engine share — read-only
+// options, the lease ledger, the delivery log, counters, the current config
+// (swapped whole under a mutex on reload), and the table of shards that work
+// is posted to.
+//
+// Shard ownership: a recipient domain belongs to shard FNV(domain) % N (its
+// DNS, its recipients' records, its batching); a site — the MX host set, or a
+// route, under one rule — belongs to shard site_id % N (its connections,
+// rate limiter and backoff). Every per-site limit is therefore enforced by one
+// thread without locks, whichever shards the site's domains live on.
+// Work moves between shards only through Ring::Post (PostToShard).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "engine/config/config.h"
+#include "engine/delivery/delivery_log.h"
+#include "engine/delivery/delivery_options.h"
+#include "engine/delivery/lease.h"
+#include "engine/loop/ring.h"
+#include "engine/tls/tls_context.h"
+
+namespace salvo::delivery {
+
+class DeliveryShard;
+
+struct DeliveryCounters {
+  std::atomic<uint64_t> taken{0};
+  std::atomic<uint64_t> delivered{0};
+  std::atomic<uint64_t> deferred{0};
+  std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> outcome_errors{0};  // RecordOutcome itself failed
+  std::atomic<uint64_t> transactions{0};
+  std::atomic<uint64_t> connections_opened{0};
+  std::atomic<uint64_t> connect_failures{0};
+  std::atomic<uint64_t> backoff_changes{0};
+  std::atomic<uint64_t> held_back{0};  // released because a domain held too many
+};
+
+struct EngineCore {
+  EngineCore(DeliveryEngineOptions o, std::unique_ptr<DeliveryLog> log,
+             std::shared_ptr<TlsContext> tls);
+
+  std::shared_ptr<const Config> config() const {
+    std::lock_guard<std::mutex> lock(config_mu);
+    return current_config;
+  }
+  int shard_count() const { return options.shards; }
+  int DomainShard(std::string_view domain) const;
+  int SiteShard(uint64_t site_id) const {
+    return static_cast<int>(site_id % static_cast<uint64_t>(options.shards));
+  }
+  // Runs `fn` on shard `index`'s ring with that shard, if it is running and
+  // not stopping; otherwise `fn` is dropped (whatever it owns is released).
+  void PostToShard(int index, absl::AnyInvocable<void(DeliveryShard&)> fn);
+
+  const DeliveryEngineOptions options;
+  LeaseLedger ledger;
+  std::unique_ptr<DeliveryLog> log;
+  std::shared_ptr<TlsContext> tls;
+  DeliveryCounters counters;
+
+  mutable std::mutex config_mu;
+  std::shared_ptr<const Config> current_config;  // guarded by config_mu
+
+  // Indexed by shard. rings[i] is set once shard i starts and stays valid
+  // while the ShardSet lives; shards[i] is read and written only on ring i.
+  std::vector<std::atomic<Ring*>> rings;
+  std::vector<DeliveryShard*> shards;
+  std::atomic<int> started{0};
+};
+
+}  // namespace salvo::delivery

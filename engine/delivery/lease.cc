@@ -1,0 +1,43 @@
+#include "engine/delivery/lease.h"
+
+#include "engine/base/strings.h"
+#include "spdlog/spdlog.h"
+
+namespace salvo::delivery {
+
+void LeaseLedger::Release(const queue::DueRecipient& due, absl::Time at) {
+  absl::Status s = spool_->Release(due, at);
+  if (!s.ok()) spdlog::debug("release of {}: {}", due.id.ToString(), ToStd(s.message()));
+  Done(1);
+}
+
+Batch& Batch::operator=(Batch&& o) noexcept {
+  if (this != &o) {
+    ReleaseAll();
+    ledger_ = o.ledger_;
+    content_ = o.content_;
+    domain_ = std::move(o.domain_);
+    recipients_ = std::move(o.recipients_);
+    o.recipients_.clear();
+    hops = std::move(o.hops);
+    settings = std::move(o.settings);
+    held = std::move(o.held);
+    queued_at = o.queued_at;
+  }
+  return *this;
+}
+
+void Batch::Consume(size_t n) {
+  n = std::min(n, recipients_.size());
+  recipients_.erase(recipients_.begin(), recipients_.begin() + static_cast<ptrdiff_t>(n));
+  if (held) held->fetch_sub(static_cast<int64_t>(n));
+}
+
+void Batch::ReleaseAll(absl::Time at) {
+  if (recipients_.empty() || ledger_ == nullptr) return;
+  for (const LeasedRecipient& r : recipients_) ledger_->Release(r.due, at);
+  if (held) held->fetch_sub(static_cast<int64_t>(recipients_.size()));
+  recipients_.clear();
+}
+
+}  // namespace salvo::delivery

@@ -1,0 +1,21 @@
+// LoadRecipients: reads the stored records (address, variables, DSN
+// parameters) of leased recipients from the spool, all at once on the
+// spool's reader thread, and resumes the caller on its ring with one post for
+// the whole group. A recipient whose record cannot be read keeps loaded ==
+// false and its error in `errors`.
+#pragma once
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/delivery/lease.h"
+#include "engine/loop/task.h"
+#include "queue/spool.h"
+
+namespace salvo::delivery {
+
+// errors[i] is OK when recipients[i] was loaded.
+Task<std::vector<absl::Status>> LoadRecipients(queue::Spool& spool,
+                                               std::vector<LeasedRecipient>& recipients);
+
+}  // namespace salvo::delivery

@@ -1,0 +1,111 @@
+// Group commit: many callers' writes share one synced RocksDB write.
+//
+// Callers (ring threads, API threads) Submit() a WriteRequest and return at
+// once; a single writer thread owns the batching. While one group is being
+// written and fsynced, the next one gathers, so under load each fsync carries
+// as many requests as arrived during the previous one. The writer thread is
+// the only place that blocks on RocksDB: never a ring thread.
+//
+// A request goes through, on the writer thread:
+//   Load()     no lock held: point reads it needs (e.g. an address for an event);
+//   Prepare()  under the spool lock: checks, then adds its records to the
+//              group's batch and makes tentative in-memory changes; an error
+//              fails this request alone, and it has then changed nothing;
+//   Apply() or Undo()   under the spool lock, once the batch is durable or has
+//              failed;
+//   Complete() last, no lock held: tells the caller.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "queue/keys.h"
+
+namespace salvo::queue {
+
+// The group's batch, as requests see it (RocksDB-free).
+class BatchWriter {
+ public:
+  virtual void Put(Cf cf, std::string_view key, std::string_view value) = 0;
+  virtual void Delete(Cf cf, std::string_view key) = 0;
+  // For keys written once and never overwritten (recipients).
+  virtual void SingleDelete(Cf cf, std::string_view key) = 0;
+
+ protected:
+  ~BatchWriter() = default;
+};
+
+// Point reads for Load().
+class PointReader {
+ public:
+  // NotFound if absent.
+  virtual absl::Status Get(Cf cf, std::string_view key, std::string* value) = 0;
+
+ protected:
+  ~PointReader() = default;
+};
+
+class WriteRequest {
+ public:
+  virtual ~WriteRequest() = default;
+  virtual void Load(PointReader&) {}
+  virtual absl::Status Prepare(BatchWriter& batch) = 0;
+  virtual void Apply() = 0;
+  virtual void Undo() = 0;
+  virtual void Complete(absl::Status status) = 0;
+  // Accepts need free space; outcomes and deletions (which free it) do not.
+  virtual bool needs_space() const { return false; }
+  // About how many bytes the request adds to a batch.
+  virtual size_t size_hint() const = 0;
+};
+
+class GroupCommitter {
+ public:
+  struct Options {
+    size_t max_group_bytes = size_t{8} << 20;
+    size_t max_pending_bytes = size_t{256} << 20;
+  };
+  using Group = std::vector<std::unique_ptr<WriteRequest>>;
+  // Writes one group (on the writer thread) and completes every request in it.
+  using CommitFn = std::function<void(Group& group)>;
+
+  GroupCommitter(Options options, CommitFn commit);
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Thread-safe. Completes `r` at once with Unavailable if the committer is
+  // stopped, or if `r` needs space and too many bytes are already waiting.
+  void Submit(std::unique_ptr<WriteRequest> r);
+  // Commits everything already submitted, then stops the writer thread.
+  void Stop();
+
+  uint64_t groups() const;
+  uint64_t requests() const;
+
+ private:
+  void Run();
+
+  const Options options_;
+  CommitFn commit_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<WriteRequest>> queue_;  // guarded by mu_
+  size_t pending_bytes_ = 0;                         // guarded by mu_
+  bool stopping_ = false;                            // guarded by mu_
+  uint64_t groups_ = 0;                              // guarded by mu_
+  uint64_t requests_ = 0;                            // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace salvo::queue

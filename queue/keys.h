@@ -1,0 +1,68 @@
+// Column families and key layouts of the spool. Every key is big-endian, so
+// RocksDB's bytewise order is numeric and, for UUIDv7 ids, time order.
+//
+//   meta           "schema"                    -> schema version (varint)
+//   content_meta   content id (16)             -> ContentMeta (small: read at start)
+//   contents       content id (16)             -> Message or Campaign (large)
+//   recipients     content id (16) + rcpt (16) -> RecipientRecord (immutable)
+//   schedule       content id (16) + rcpt (16) -> ScheduleRecord (attempts, due, last
+//                                                 response); absent until the first attempt
+//   events         event id (16)               -> DeliveryEvent
+//   suppressions   normalised address          -> SuppressionEntry
+//   mailbox        (reserved for the bounce mailbox)
+//
+// Recipients are keyed under their content so that a campaign's recipients
+// are one range (progress, cancel) and recovery walks recipients and their
+// schedule records as two sorted streams, merged without a lookup table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "queue/ids.h"
+
+namespace salvo::queue {
+
+enum class Cf : uint8_t {
+  kMeta = 0,  // RocksDB's "default" column family
+  kContentMeta,
+  kContents,
+  kRecipients,
+  kSchedule,
+  kEvents,
+  kSuppressions,
+  kMailbox,
+};
+inline constexpr size_t kCfCount = 8;
+// RocksDB column family names, indexed by Cf.
+const char* CfName(Cf cf);
+
+inline constexpr std::string_view kSchemaKey = "schema";
+
+inline std::string ContentKey(ContentId id) { return id.Bytes(); }
+
+inline constexpr size_t kRecipientKeySize = 32;
+inline std::string RecipientKey(ContentId content, RecipientId rcpt) {
+  std::string k;
+  k.reserve(kRecipientKeySize);
+  content.AppendTo(&k);
+  rcpt.AppendTo(&k);
+  return k;
+}
+
+struct RecipientKeyParts {
+  ContentId content;
+  RecipientId recipient;
+};
+inline std::optional<RecipientKeyParts> ParseRecipientKey(std::string_view key) {
+  if (key.size() != kRecipientKeySize) return std::nullopt;
+  return RecipientKeyParts{*ContentId::FromBytes(key.substr(0, 16)),
+                           *RecipientId::FromBytes(key.substr(16, 16))};
+}
+
+inline std::string EventKey(EventId id) { return id.Bytes(); }
+
+}  // namespace salvo::queue

@@ -1,0 +1,169 @@
+// Spool: the durable queue of Salvo — messages, campaigns and their
+// recipients, in RocksDB, with an in-memory schedule of who is due when.
+//
+// What is durable when:
+//  - An accept (AcceptMessage, CreateCampaign, AddCampaignRecipients,
+//    CloseCampaign) completes OK only after its records are in a synced WAL
+//    write; a message and all its recipients, or one call's recipients, are
+//    one atomic batch. Ids are returned only then, so a 250 or 202 given
+//    after an OK can never be lost by kill -9 or power loss. A failed accept
+//    wrote nothing.
+//  - An outcome (RecordOutcome) is one atomic synced write: the recipient's
+//    new state or its deletion, its delivery event, and, for the last
+//    recipient of a sealed content, the content's deletion.
+//  - Leases (TakeDue) live in memory only: after a crash every recipient
+//    without a recorded outcome is due again (at-least-once delivery).
+//  - Concurrent calls are group-committed: one fsync carries every request
+//    that arrived while the previous one was being written.
+//
+// Threads: the SpoolOp calls are safe from any thread; on a ring thread
+// co_await them (the coroutine resumes on its ring), elsewhere Wait(). TakeDue
+// and Release only touch memory and never block on I/O. RocksDB is touched
+// only by the spool's writer and reader threads.
+//
+// Errors: ResourceExhausted = the spool's disk is (nearly) full (SMTP 452,
+// HTTP 507); Unavailable = a write failed or the spool is saturated or closing
+// (SMTP 451, HTTP 503); NotFound / FailedPrecondition / InvalidArgument for
+// bad requests. Nothing already accepted is harmed by a failed write, and
+// writes resume once space returns.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "queue/ids.h"
+#include "queue/records.h"
+#include "queue/spool_op.h"
+#include "queue/spool_options.h"
+
+namespace salvo::queue {
+
+struct AcceptedMessage {
+  MessageId id;
+  std::vector<RecipientId> recipients;  // in the order given
+};
+
+// A recipient handed to the delivery engine by TakeDue(), leased until it
+// reports an outcome (or Release()s it, or the lease runs out).
+struct DueRecipient {
+  RecipientId id;
+  ContentId content;
+  std::string_view domain;  // valid for the spool's lifetime
+  int attempts = 0;         // attempts before this one
+  absl::Time accepted_at;
+  uint64_t lease = 0;  // opaque handle for RecordOutcome/Release
+};
+
+struct OutcomeResult {
+  // kDelivered, kDeferred, kFailed, or kExpired when a deferral came past
+  // the maximum age (the engine then owes the sender a DSN, as for kFailed).
+  RecipientState state = RecipientState::kDeferred;
+  std::optional<absl::Time> next_attempt;  // for kDeferred
+  EventId event;
+};
+
+struct SpoolStats {
+  size_t queued = 0;     // recipients in the schedule (any state)
+  size_t in_flight = 0;  // leased to the delivery engine
+  size_t contents = 0;
+  size_t domains = 0;
+  size_t index_bytes = 0;  // the in-memory schedule and its tables
+  uint64_t groups = 0;     // synced writes so far
+  uint64_t requests = 0;   // requests they carried
+  uint64_t expired = 0;    // recipients expired by the spool itself
+  uint64_t leases_lost = 0;
+};
+
+struct RecoveryReport {
+  size_t recipients = 0;
+  size_t deferred = 0;  // of which already tried
+  size_t contents = 0;
+  size_t repaired = 0;  // orphaned records removed
+  absl::Duration took;
+};
+
+// A full consistency check of the spool against its index (tools, tests).
+struct AuditReport {
+  size_t recipients = 0;
+  size_t schedule_records = 0;
+  size_t contents = 0;
+  size_t events = 0;
+  std::vector<std::string> problems;  // empty when consistent
+};
+
+class Spool {
+ public:
+  // Opens (or creates) the spool at options.path and rebuilds the schedule
+  // from it; logs how many recipients it found and how long that took.
+  static absl::StatusOr<std::unique_ptr<Spool>> Open(SpoolOptions options);
+  // Writes what is already submitted, then closes. Callers' rings must still
+  // be running if they await something.
+  ~Spool();
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  // --- accepts (durable on OK) ---
+  // A single message with all of its recipients, sealed at once.
+  SpoolOp<absl::StatusOr<AcceptedMessage>> AcceptMessage(Message message,
+                                                         std::vector<NewRecipient> recipients);
+  // A campaign, open for recipients until CloseCampaign().
+  SpoolOp<absl::StatusOr<CampaignId>> CreateCampaign(Campaign campaign);
+  SpoolOp<absl::StatusOr<std::vector<RecipientId>>> AddCampaignRecipients(
+      CampaignId campaign, std::vector<NewRecipient> recipients);
+  // No more recipients; the campaign's content goes with its last recipient.
+  SpoolOp<absl::Status> CloseCampaign(CampaignId campaign);
+
+  // --- delivery (memory only) ---
+  // Leases up to `max` recipients due at `now`, earliest first. Recipients
+  // past their maximum age are not returned: the spool expires them itself.
+  std::vector<DueRecipient> TakeDue(size_t max, absl::Time now = absl::Now());
+  // Gives a leased recipient back without an attempt (e.g. at shutdown); it
+  // is due again at `due`.
+  absl::Status Release(const DueRecipient& due, absl::Time due_at = absl::Now());
+  // The earliest due time in the schedule, if any (for the engine's timer).
+  std::optional<absl::Time> NextDue() const;
+
+  // --- outcomes (durable on OK) ---
+  SpoolOp<absl::StatusOr<OutcomeResult>> RecordOutcome(const DueRecipient& due,
+                                                       DeliveryOutcome outcome,
+                                                       absl::Time now = absl::Now());
+
+  // --- reads (on the spool's reader thread) ---
+  SpoolOp<absl::StatusOr<Recipient>> ReadRecipient(ContentId content, RecipientId id);
+  SpoolOp<absl::StatusOr<Content>> ReadContent(ContentId content);
+  SpoolOp<absl::StatusOr<std::vector<RecipientId>>> ListRecipients(ContentId content);
+  // Events after `after` (exclusive; default: from the start), oldest first.
+  SpoolOp<absl::StatusOr<std::vector<DeliveryEvent>>> ReadEvents(EventId after, size_t limit);
+
+  // --- suppressions ---
+  SpoolOp<absl::Status> AddSuppression(SuppressionEntry entry);
+  SpoolOp<absl::Status> RemoveSuppression(std::string address);
+  SpoolOp<absl::StatusOr<std::optional<SuppressionEntry>>> FindSuppression(std::string address);
+
+  // --- maintenance ---
+  // Expires every queued recipient past its maximum age, and every leased
+  // one whose lease ran out (the spool also runs this every sweep_interval).
+  // Returns how many it submitted for expiry.
+  size_t SweepExpired(absl::Time now = absl::Now());
+  SpoolStats stats() const;
+  const RecoveryReport& recovery() const;
+  // Blocking: compares every record with the index. Tools and tests.
+  AuditReport Audit();
+  // Blocking: flushes memtables (so that on-disk size can be measured).
+  absl::Status Flush();
+
+  struct Core;
+
+ private:
+  explicit Spool(std::unique_ptr<Core> core);
+  std::unique_ptr<Core> core_;
+};
+
+}  // namespace salvo::queue

@@ -1,0 +1,155 @@
+// Spool::Core: the spool's state behind its public face (internal).
+//
+// Ownership and locking: `mu` guards the in-memory index (schedule, domains,
+// contents). Ring and API threads take it briefly (TakeDue, RecordOutcome's
+// checks); the writer thread takes it once per group to prepare and once to
+// apply. RocksDB is used by the writer thread (group commits), the reader
+// thread (reads) and, before either starts, by recovery.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "queue/codec.h"
+#include "queue/executor.h"
+#include "queue/group_commit.h"
+#include "queue/rocks.h"
+#include "queue/schedule.h"
+#include "queue/spool.h"
+#include "queue/tables.h"
+
+namespace salvo::queue {
+
+using StatusDone = absl::AnyInvocable<void(absl::Status)>;
+
+inline UnixSeconds ToIndexSeconds(absl::Time t) {
+  int64_t s = absl::ToUnixSeconds(t);
+  return s < 0 ? 0 : s > UINT32_MAX ? UINT32_MAX : static_cast<UnixSeconds>(s);
+}
+
+// Recipients of one accept, encoded on the caller's thread.
+struct EncodedRecipients {
+  std::vector<RecipientId> ids;
+  std::string values;          // the encoded records, back to back
+  std::vector<uint32_t> ends;  // end offset of each record in `values`
+  std::string domains;         // their lower-cased domains, back to back
+  std::vector<uint32_t> domain_ends;
+
+  static std::string_view Slice(const std::string& all, const std::vector<uint32_t>& ends,
+                                size_t i) {
+    uint32_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(all).substr(begin, ends[i] - begin);
+  }
+  std::string_view value(size_t i) const { return Slice(values, ends, i); }
+  std::string_view domain(size_t i) const { return Slice(domains, domain_ends, i); }
+};
+
+struct NewContent {
+  ContentId id;
+  ContentMeta meta;
+  std::string body;
+};
+
+// What RecordOutcome decided on the caller's thread.
+struct OutcomePlan {
+  Schedule::Slot slot = 0;
+  RecipientId id;
+  ContentId content;
+  uint32_t content_index = 0;
+  int attempts = 0;  // including this one
+  RecipientState state = RecipientState::kDeferred;
+  absl::Time now;
+  absl::Time next_attempt;  // for kDeferred
+  RemoteResponse response;
+  std::string reason;
+  EventId event;
+};
+
+// Recipients the spool expires itself.
+struct ExpiryItem {
+  Schedule::Slot slot;
+  RecipientId id;
+  ContentId content;
+  uint32_t content_index;
+  int attempts;
+};
+
+struct Spool::Core {
+  SpoolOptions options;
+  // Replaced only by the writer thread (reopening after a write error),
+  // under an exclusive db_mu; readers hold db_mu shared. Null while a reopen
+  // has failed.
+  std::unique_ptr<RocksDb> db;
+  std::shared_mutex db_mu;
+
+  mutable std::mutex mu;
+  Schedule schedule;      // guarded by mu
+  DomainTable domains;    // guarded by mu
+  ContentTable contents;  // guarded by mu
+
+  std::atomic<uint64_t> expired{0};
+  std::atomic<uint64_t> leases_lost{0};
+  RecoveryReport recovery;
+
+  std::unique_ptr<GroupCommitter> committer;
+  std::unique_ptr<Executor> reader;
+
+  // Writer thread only: the last write error, while RocksDB is stopped by it.
+  absl::Status write_error;
+  absl::Time last_resume = absl::InfinitePast();
+
+  std::thread sweeper;
+  std::mutex sweep_mu;
+  std::condition_variable sweep_cv;
+  bool stopping = false;  // guarded by sweep_mu
+
+  // Writes one group (GroupCommitter's CommitFn).
+  void CommitGroup(GroupCommitter::Group& group);
+  // Free space is above options.min_free_bytes (writer thread).
+  absl::Status CheckSpace() const;
+  // After a failed write, RocksDB's WAL writer is unusable: reopen the
+  // database (at most every 250 ms, and only once there is space again).
+  // OK when the database can take the next write.
+  absl::Status RecoverFromWriteError();
+
+  // RecordOutcome's decision: takes the lease (kCommitting) and works out
+  // the recipient's next state.
+  absl::StatusOr<OutcomePlan> PlanOutcome(const DueRecipient& due, DeliveryOutcome outcome,
+                                          absl::Time now);
+  uint32_t MaxAgeSeconds(const ContentSlot& c) const;
+  // The time past which the recipient in `e` expires (mu held).
+  UnixSeconds ExpiryOf(const ScheduleEntry& e) const;
+  void SubmitExpiry(std::vector<ExpiryItem> items);
+  // Spool::SweepExpired.
+  size_t Sweep(absl::Time now);
+  void SweepLoop();
+};
+
+// Write requests (spool_writes.cc). Each completes `done` with the status of
+// its durable write.
+std::unique_ptr<WriteRequest> NewAcceptRequest(Spool::Core& core, std::optional<NewContent> content,
+                                               ContentId target, EncodedRecipients recipients,
+                                               StatusDone done);
+std::unique_ptr<WriteRequest> NewCloseCampaignRequest(Spool::Core& core, ContentId campaign,
+                                                      StatusDone done);
+std::unique_ptr<WriteRequest> NewOutcomeRequest(Spool::Core& core, OutcomePlan plan,
+                                                StatusDone done);
+std::unique_ptr<WriteRequest> NewExpiryRequest(Spool::Core& core, std::vector<ExpiryItem> items);
+// Puts (value set) or deletes (no value) one record, e.g. a suppression.
+std::unique_ptr<WriteRequest> NewRecordRequest(Cf cf, std::string key,
+                                               std::optional<std::string> value, StatusDone done);
+
+// Rebuilds the index from RocksDB (recovery.cc); before the threads start.
+absl::Status Recover(Spool::Core& core);
+// The consistency check behind Spool::Audit (recovery.cc).
+AuditReport AuditSpool(Spool::Core& core);
+
+}  // namespace salvo::queue

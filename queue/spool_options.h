@@ -1,0 +1,34 @@
+// Settings of a Spool (see spool.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "queue/retry_policy.h"
+
+namespace salvo::queue {
+
+struct SpoolOptions {
+  std::string path;  // the RocksDB directory; created if missing
+  RetryPolicy retry;
+  // How long the delivery engine may hold a recipient from TakeDue() without
+  // reporting an outcome before the spool hands it out again.
+  absl::Duration lease = absl::Minutes(15);
+  // Accepts are refused (ResourceExhausted) while the spool's file system has
+  // less free space than this; outcomes and deletions still go through, as
+  // they are what frees space.
+  uint64_t min_free_bytes = uint64_t{128} << 20;
+  // Group commit: a group is cut at this many bytes of records; callers are
+  // refused (Unavailable) while more than max_pending_bytes wait.
+  size_t max_group_bytes = size_t{8} << 20;
+  size_t max_pending_bytes = size_t{256} << 20;
+  // How often the spool looks for recipients past their maximum age.
+  absl::Duration sweep_interval = absl::Seconds(30);
+  // RocksDB memory: all memtables together, and the block cache.
+  size_t memtable_bytes = size_t{128} << 20;
+  size_t block_cache_bytes = size_t{64} << 20;
+};
+
+}  // namespace salvo::queue
