@@ -1,9 +1,15 @@
 #include "api/api_routes.h"
 
 #include <algorithm>
+#include <filesystem>
 
+#include "api/handlers/campaign_recipients_v1.h"
+#include "api/handlers/campaigns_v1.h"
+#include "api/handlers/events_v1.h"
 #include "api/handlers/healthz_v1.h"
+#include "api/handlers/messages_v1.h"
 #include "api/handlers/metrics_v1.h"
+#include "api/handlers/suppressions_v1.h"
 #include "engine/base/status_macros.h"
 
 #ifndef SALVO_VERSION
@@ -30,6 +36,34 @@ absl::Status AddOperationalRoutes(HttpRouter& router, const OperationalRoutesOpt
                              {.access = options.healthz_open ? HttpAccess::kOpen : probe}));
   RETURN_IF_ERROR(
       router.Add(HttpMethod::kGet, "/metrics", MetricsV1(options.metrics), {.access = probe}));
+  return absl::OkStatus();
+}
+
+absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
+                                 std::function<void()> accepted, std::string staging_dir) {
+  if (spool == nullptr) return absl::InvalidArgumentError("the submission routes need a spool");
+  if (staging_dir.empty()) {
+    std::error_code ec;
+    staging_dir = std::filesystem::temp_directory_path(ec).string();
+    if (ec || staging_dir.empty()) staging_dir = "/tmp";
+  }
+  auto context = std::make_shared<const SubmissionContext>(
+      SubmissionContext{spool, std::move(accepted), std::move(staging_dir)});
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/messages", MessagesV1(context),
+                             {.body_limit = kMessageBodyLimit}));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/campaigns", CreateCampaignV1(context),
+                             {.body_limit = kCampaignBodyLimit}));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/campaigns/{id}/recipients",
+                             CampaignRecipientsV1(context), {.body_limit = kCsvBodyLimit}));
+  RETURN_IF_ERROR(
+      router.Add(HttpMethod::kPost, "/v1/campaigns/{id}/close", CloseCampaignV1(context)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kGet, "/v1/events", EventsV1(context)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPut, "/v1/suppressions/{address}",
+                             PutSuppressionV1(context), {.body_limit = 4096}));
+  RETURN_IF_ERROR(
+      router.Add(HttpMethod::kGet, "/v1/suppressions/{address}", GetSuppressionV1(context)));
+  RETURN_IF_ERROR(
+      router.Add(HttpMethod::kDelete, "/v1/suppressions/{address}", DeleteSuppressionV1(context)));
   return absl::OkStatus();
 }
 

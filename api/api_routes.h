@@ -4,6 +4,7 @@
 // own Add...Routes() functions, one handler per file under api/handlers/.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -12,6 +13,7 @@
 #include "api/http/router.h"
 #include "engine/base/metrics.h"
 #include "engine/config/config.h"
+#include "queue/spool.h"
 
 namespace salvo::api {
 
@@ -30,6 +32,19 @@ struct OperationalRoutesOptions {
 // GET /healthz and GET /metrics; also registers salvo_build_info and
 // salvo_process_uptime_seconds in `options.metrics`.
 absl::Status AddOperationalRoutes(HttpRouter& router, const OperationalRoutesOptions& options);
+
+// The submission routes (docs/api.md), all behind an API key:
+//   POST   /v1/messages                      one message, 202 once durable
+//   POST   /v1/campaigns                     a campaign with inline recipients
+//   POST   /v1/campaigns/{id}/recipients     CSV upload, streamed and staged
+//   POST   /v1/campaigns/{id}/close          no more recipients
+//   GET    /v1/events?after=&limit=          delivery events, paged by id
+//   PUT/GET/DELETE /v1/suppressions/{address}
+// `spool` must outlive the server; `accepted` (the delivery engine's Kick)
+// runs on the ring thread after each durable accept. CSV uploads are staged
+// in `staging_dir` (default: the system's temporary directory).
+absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
+                                 std::function<void()> accepted, std::string staging_dir = "");
 
 // Options for an HTTP listener: its limits (max_line_length bounds the whole
 // request head, max_message_size the largest body any route may accept,

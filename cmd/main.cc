@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cmd/commands.h"
+#include "cmd/dkim_command.h"
 #include "engine/smtp/server/credentials.h"
 
 namespace {
@@ -22,6 +23,8 @@ constexpr char kUsage[] =
     "  default-config           print the built-in default config (a starting point)\n"
     "  hash-password [--iterations N]\n"
     "                           read a password on stdin, print its hash for [[user]]\n"
+    "  dkim keygen --domain D --selector S [--type rsa|ed25519] [--bits N] --out DIR\n"
+    "                           write a DKIM key (0600), print its DNS TXT record\n"
     "  version                  print the version and build type\n"
     "  help                     print this text\n";
 
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return Serve(args);
   if (command == "check-config") return CheckConfig(args);
   if (command == "hash-password") return HashPassword(args);
+  if (command == "dkim") return salvo::RunDkim(args);
   if (command == "default-config" && args.size() == 1) return salvo::RunDefaultConfig();
   if ((command == "version" || command == "--version") && args.size() == 1) {
     return salvo::RunVersion();

@@ -214,6 +214,12 @@ absl::Status Services::BindHttp(const ListenerConfig& l) {
   }
   HttpRouter router;
   if (absl::Status st = api::AddOperationalRoutes(router, {}); !st.ok()) return st;
+  delivery::DeliveryEngine* engine = delivery_.get();
+  if (absl::Status st =
+          api::AddSubmissionRoutes(router, spool_.get(), [engine] { engine->Kick(); });
+      !st.ok()) {
+    return st;
+  }
   HttpListener listener;
   listener.server =
       std::make_shared<const HttpServer>(std::move(options).value(), std::move(router));

@@ -5,12 +5,16 @@
 // <!-- docs-test: keys-required --> runs against a server whose /healthz and
 // /metrics need an API key even on loopback. The documented example token is
 // the server's key.
+#include <stdlib.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "api/api_routes.h"
 #include "fmt/format.h"
 #include "gtest/gtest.h"
+#include "queue/spool.h"
 #include "tests/api/http_test_server.h"
 #include "tests/api/subprocess.h"
 
@@ -84,11 +88,13 @@ bool Matches(std::string_view actual, std::string_view expected) {
   return at <= limit;
 }
 
-std::unique_ptr<TestHttpServer> DocServer(MetricsRegistry* metrics, bool keys_required) {
+std::unique_ptr<TestHttpServer> DocServer(MetricsRegistry* metrics, bool keys_required,
+                                          queue::Spool* spool) {
   HttpRouter router;
   EXPECT_TRUE(
       api::AddOperationalRoutes(router, {.metrics = metrics, .open_on_loopback = !keys_required})
           .ok());
+  EXPECT_TRUE(api::AddSubmissionRoutes(router, spool, nullptr).ok());
   HttpServerOptions options;  // the defaults of an http listener
   options.metrics = metrics;
   options.auth = *ApiKeyAuth::Create({"sha256:" + Sha256Hex(kDocToken)});
@@ -107,9 +113,19 @@ TEST(DocsExamples, MatcherWildcards) {
 TEST(DocsExamples, ApiMdRunsAsWritten) {
   std::vector<Example> examples = ReadExamples(std::string(SALVO_DOCS_DIR) + "/api.md");
   ASSERT_GE(examples.size(), 12u) << "docs/api.md lost its examples?";
+  // The submission examples write to a real spool in a temporary directory.
+  std::string dir = (std::filesystem::temp_directory_path() / "salvo-docs-XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  queue::SpoolOptions spool_options;
+  spool_options.path = dir + "/spool";
+  spool_options.min_free_bytes = 0;
+  spool_options.memtable_bytes = 4 << 20;
+  spool_options.block_cache_bytes = 4 << 20;
+  absl::StatusOr<std::unique_ptr<queue::Spool>> spool = queue::Spool::Open(spool_options);
+  ASSERT_TRUE(spool.ok()) << spool.status();
   MetricsRegistry open_metrics, keyed_metrics;
-  std::unique_ptr<TestHttpServer> open = DocServer(&open_metrics, false);
-  std::unique_ptr<TestHttpServer> keyed = DocServer(&keyed_metrics, true);
+  std::unique_ptr<TestHttpServer> open = DocServer(&open_metrics, false, spool->get());
+  std::unique_ptr<TestHttpServer> keyed = DocServer(&keyed_metrics, true, spool->get());
   ASSERT_TRUE(open && keyed);
   for (const Example& e : examples) {
     SCOPED_TRACE(fmt::format("docs/api.md:{}: {}", e.line, e.command));
@@ -123,6 +139,10 @@ TEST(DocsExamples, ApiMdRunsAsWritten) {
     std::string expected = Normalize(e.expected);
     EXPECT_TRUE(Matches(actual, expected)) << "expected:\n" << expected << "\nactual:\n" << actual;
   }
+  open.reset();  // the servers before the spool they write to
+  keyed.reset();
+  spool->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ the remote MTA, and that an acknowledged message survives kill -9.
 
 Run: SALVO_BIN=build/cmd/salvo /usr/bin/python3 tests/e2e/salvo_e2e_test.py
 """
+import hashlib
 import json
 import os
 import shutil
@@ -299,6 +300,30 @@ class SalvoEndToEnd(unittest.TestCase):
         with self.assertRaises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(base + "/no/such/route", timeout=10)
         self.assertEqual(e.exception.code, 404)
+
+    def test_http_message_submission_is_delivered(self):
+        token = "e2e-token-0123456789"
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        self.peer = Peer(self.workdir, self.peer_port)
+        self.start_salvo(extra='[api]\nkeys = ["sha256:%s"]\n' % digest)
+        body = json.dumps({"from": "app@sender.test", "to": ["f@example.test"],
+                           "subject": "via http", "text": "Hello over HTTP.\n"}).encode()
+        url = "http://127.0.0.1:%d/v1/messages" % self.http_port
+        request = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "Authorization": "Bearer " + token})
+        with urllib.request.urlopen(request, timeout=30) as r:
+            self.assertEqual(r.status, 202)
+            accepted = json.loads(r.read())
+        self.assertEqual(len(accepted["recipients"]), 1)
+        bad = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/json", "Authorization": "Bearer wrong"})
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(bad, timeout=30)
+        self.assertEqual(e.exception.code, 401)
+        got = wait_for(self.peer.messages, 30, "the HTTP-submitted message at the remote MTA")
+        self.assertEqual(got[0]["rcpt_tos"], ["f@example.test"])
+        self.assertIn("Subject: via http", got[0]["content"])
+        self.assertIn("Hello over HTTP.", got[0]["content"])
 
     def test_sighup_with_a_broken_config_keeps_serving(self):
         self.peer = Peer(self.workdir, self.peer_port)
