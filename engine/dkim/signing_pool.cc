@@ -8,20 +8,10 @@
 namespace salvo::dkim {
 
 DkimSigningPool::DkimSigningPool(std::shared_ptr<const DkimSigner> signer, int threads)
-    : signer_(std::move(signer)) {
-  for (int i = 0; i < std::max(1, threads); ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
-  }
-}
+    : signer_(std::move(signer)), workers_(threads) {}
 
-DkimSigningPool::~DkimSigningPool() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (std::thread& t : workers_) t.join();
-}
+// Every queued job runs (and posts its completion) before the workers join.
+DkimSigningPool::~DkimSigningPool() { workers_.Stop(); }
 
 DkimSigningPool::SignOp DkimSigningPool::Sign(std::string_view message,
                                               std::shared_ptr<const DkimBodyHash> body_hash) {
@@ -38,27 +28,7 @@ std::shared_ptr<const DkimSigner> DkimSigningPool::signer() const {
   return signer_;
 }
 
-void DkimSigningPool::Enqueue(absl::AnyInvocable<void()> job) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    jobs_.push_back(std::move(job));
-  }
-  cv_.notify_one();
-}
-
-void DkimSigningPool::WorkerLoop() {
-  for (;;) {
-    absl::AnyInvocable<void()> job;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, and every queued job is done
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    job();
-  }
-}
+void DkimSigningPool::Enqueue(absl::AnyInvocable<void()> job) { workers_.Post(std::move(job)); }
 
 DkimSigningPool::SignOp::Result DkimSigningPool::SignOp::Run() const {
   return body_hash_ ? signer_->Sign(message_, *body_hash_) : signer_->Sign(message_);

@@ -29,6 +29,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "engine/base/worker_pool.h"
 #include "engine/dkim/dkim_signer.h"
 
 namespace salvo::dkim {
@@ -53,14 +54,10 @@ class DkimSigningPool {
 
  private:
   void Enqueue(absl::AnyInvocable<void()> job);
-  void WorkerLoop();
 
-  std::shared_ptr<const DkimSigner> signer_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<absl::AnyInvocable<void()>> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  std::shared_ptr<const DkimSigner> signer_;  // guarded by mu_
+  WorkerPool workers_;                        // last: stopped first
 };
 
 class [[nodiscard]] DkimSigningPool::SignOp {

@@ -102,42 +102,15 @@ absl::StatusOr<std::shared_ptr<CredentialStore>> CredentialStore::Create(
   auto dummy = HashPassword("no such user", static_cast<int>(max_iterations));
   if (!dummy.ok()) return dummy.status();
   store->dummy_hash_ = std::move(*dummy);
-  for (int i = 0; i < std::max(1, worker_threads); ++i) {
-    store->workers_.emplace_back([s = store.get()] { s->WorkerLoop(); });
-  }
+  store->workers_ = std::make_unique<WorkerPool>(worker_threads);
   return store;
 }
 
-CredentialStore::~CredentialStore() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (std::thread& t : workers_) t.join();
-}
+// Queued verifications run before the workers join: their callers' rings
+// are still running (the store outlives every session).
+CredentialStore::~CredentialStore() { workers_.reset(); }
 
-void CredentialStore::Submit(absl::AnyInvocable<void()> job) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    jobs_.push_back(std::move(job));
-  }
-  cv_.notify_one();
-}
-
-void CredentialStore::WorkerLoop() {
-  for (;;) {
-    absl::AnyInvocable<void()> job;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, and every job has run
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    job();
-  }
-}
+void CredentialStore::Submit(absl::AnyInvocable<void()> job) { workers_->Post(std::move(job)); }
 
 bool CredentialStore::VerifyNow(const SaslCredentials& c) const {
   auto it = users_.find(c.username);

@@ -37,6 +37,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "engine/base/worker_pool.h"
 #include "engine/loop/task.h"
 #include "engine/smtp/server/sasl.h"
 
@@ -79,17 +80,12 @@ class CredentialStore {
   CredentialStore() = default;
   bool VerifyNow(const SaslCredentials& c) const;  // on a worker thread
   void Submit(absl::AnyInvocable<void()> job);
-  void WorkerLoop();
 
   absl::flat_hash_map<std::string, UserAccount> users_;
   std::string dummy_hash_;  // hashed for unknown users
   bool has_cram_ = false;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<absl::AnyInvocable<void()>> jobs_;  // guarded by mu_
-  bool stopping_ = false;                        // guarded by mu_
-  std::vector<std::thread> workers_;
+  std::unique_ptr<WorkerPool> workers_;  // runs PBKDF2 off the rings
 };
 
 }  // namespace salvo::smtp
