@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "tests/engine/ring_fixture.h"
 #include "tests/tls/peer_process.h"
+#include "tests/tls/tls_fixture.h"
 
 namespace salvo {
 namespace {
@@ -66,25 +67,7 @@ class SlowWriteStream final : public Stream {
   Stream* inner_;
 };
 
-class TlsStreamTest : public ::testing::Test {
- public:
-  static void SetUpTestSuite() { certs_ = testing::MakeTestCerts().release(); }
-  static void TearDownTestSuite() { delete certs_; }
-
-  void SetUp() override {
-    auto server = TlsContext::Server({.cert_chain_file = certs_->cert, .key_file = certs_->key});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ctx_ = std::make_unique<TlsContext>(std::move(*server));
-    auto client = TlsContext::Client({.verify = TlsVerify::kRequired, .ca_file = certs_->cert});
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ctx_ = std::make_unique<TlsContext>(std::move(*client));
-  }
-
-  static testing::TestCerts* certs_;
-  std::unique_ptr<TlsContext> server_ctx_;
-  std::unique_ptr<TlsContext> client_ctx_;
-};
-testing::TestCerts* TlsStreamTest::certs_ = nullptr;
+class TlsStreamTest : public testing::TlsContextTest {};
 
 // Reads until `want` bytes arrived or the stream ends; records the largest
 // single read.
