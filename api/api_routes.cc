@@ -3,13 +3,18 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "api/handlers/campaign_control_v1.h"
+#include "api/handlers/campaign_events_v1.h"
 #include "api/handlers/campaign_recipients_v1.h"
+#include "api/handlers/campaign_report_v1.h"
+#include "api/handlers/campaign_status_v1.h"
 #include "api/handlers/campaigns_v1.h"
 #include "api/handlers/events_v1.h"
 #include "api/handlers/healthz_v1.h"
 #include "api/handlers/messages_v1.h"
 #include "api/handlers/metrics_v1.h"
 #include "api/handlers/suppressions_v1.h"
+#include "api/handlers/unsubscribe_v1.h"
 #include "engine/base/status_macros.h"
 
 #ifndef SALVO_VERSION
@@ -39,6 +44,28 @@ absl::Status AddOperationalRoutes(HttpRouter& router, const OperationalRoutesOpt
   return absl::OkStatus();
 }
 
+namespace {
+
+// GET /v1/campaigns/{id}, .../events, .../report; POST .../pause|resume|cancel.
+absl::Status AddCampaignReadAndControlRoutes(HttpRouter& router,
+                                             std::shared_ptr<const SubmissionContext> context) {
+  using queue::CampaignControl;
+  RETURN_IF_ERROR(router.Add(HttpMethod::kGet, "/v1/campaigns/{id}", CampaignStatusV1(context)));
+  RETURN_IF_ERROR(
+      router.Add(HttpMethod::kGet, "/v1/campaigns/{id}/events", CampaignEventsV1(context)));
+  RETURN_IF_ERROR(
+      router.Add(HttpMethod::kGet, "/v1/campaigns/{id}/report", CampaignReportV1(context)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/campaigns/{id}/pause",
+                             CampaignControlV1(context, CampaignControl::kPause)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/campaigns/{id}/resume",
+                             CampaignControlV1(context, CampaignControl::kResume)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/campaigns/{id}/cancel",
+                             CampaignControlV1(context, CampaignControl::kCancel)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
                                  std::function<void()> accepted, std::string staging_dir) {
   if (spool == nullptr) return absl::InvalidArgumentError("the submission routes need a spool");
@@ -57,13 +84,31 @@ absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
                              CampaignRecipientsV1(context), {.body_limit = kCsvBodyLimit}));
   RETURN_IF_ERROR(
       router.Add(HttpMethod::kPost, "/v1/campaigns/{id}/close", CloseCampaignV1(context)));
+  RETURN_IF_ERROR(AddCampaignReadAndControlRoutes(router, context));
   RETURN_IF_ERROR(router.Add(HttpMethod::kGet, "/v1/events", EventsV1(context)));
   RETURN_IF_ERROR(router.Add(HttpMethod::kPut, "/v1/suppressions/{address}",
                              PutSuppressionV1(context), {.body_limit = 4096}));
   RETURN_IF_ERROR(
       router.Add(HttpMethod::kGet, "/v1/suppressions/{address}", GetSuppressionV1(context)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kGet, "/v1/suppressions", ListSuppressionsV1(context)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/suppressions", PostSuppressionsV1(context),
+                             {.body_limit = kSuppressionsBodyLimit}));
   RETURN_IF_ERROR(
       router.Add(HttpMethod::kDelete, "/v1/suppressions/{address}", DeleteSuppressionV1(context)));
+  return absl::OkStatus();
+}
+
+absl::Status AddUnsubscribeRoutes(HttpRouter& router, queue::Spool* spool,
+                                  std::string verp_secret) {
+  if (spool == nullptr || verp_secret.empty()) {
+    return absl::InvalidArgumentError("the unsubscribe routes need a spool and the VERP secret");
+  }
+  std::shared_ptr<UnsubscribeContext> context =
+      MakeUnsubscribeContext(spool, std::move(verp_secret));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kGet, "/v1/unsubscribe/{token}",
+                             UnsubscribePageV1(context), {.access = HttpAccess::kOpen}));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/unsubscribe/{token}", UnsubscribeV1(context),
+                             {.access = HttpAccess::kOpen, .body_limit = kUnsubscribeBodyLimit}));
   return absl::OkStatus();
 }
 

@@ -39,7 +39,13 @@ absl::Status AddOperationalRoutes(HttpRouter& router, const OperationalRoutesOpt
 //   POST   /v1/campaigns/{id}/recipients     CSV upload, streamed and staged
 //   POST   /v1/campaigns/{id}/close          no more recipients
 //   GET    /v1/events?after=&limit=          delivery events, paged by id
+//   GET    /v1/campaigns/{id}                status and counts
+//   POST   /v1/campaigns/{id}/pause|resume|cancel
+//   GET    /v1/campaigns/{id}/events         the campaign's events, paged
+//   GET    /v1/campaigns/{id}/report         JSON, or CSV with ?format=csv
 //   PUT/GET/DELETE /v1/suppressions/{address}
+//   GET    /v1/suppressions?after=&limit=    the list, paged
+//   POST   /v1/suppressions                  several at once, all or nothing
 // `spool` must outlive the server; `accepted` (the delivery engine's Kick)
 // runs on the ring thread after each durable accept. CSV uploads are staged
 // in `staging_dir` (default: the system's temporary directory).

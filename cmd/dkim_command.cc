@@ -126,7 +126,7 @@ int Keygen(const KeygenArgs& k, std::FILE* out, std::FILE* err) {
   std::fprintf(out, "%s\n", line.c_str());
   std::fprintf(err,
                "salvo dkim: wrote %s (%s, %d bits, mode 0600); publish the TXT record above.\n"
-               "config:\n[[dkim]]\ndomain = \"%s\"\nselector = \"%s\"\nkey_file = \"%s\"\n"
+               "config:\n[[dkim.key]]\ndomain = \"%s\"\nselector = \"%s\"\nkey_file = \"%s\"\n"
                "algorithm = \"%s\"\n",
                path.c_str(), std::string(key->algorithm()).c_str(), key->bits(), k.domain.c_str(),
                k.selector.c_str(), path.c_str(), std::string(key->algorithm()).c_str());

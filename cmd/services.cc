@@ -9,10 +9,13 @@
 #include <optional>
 
 #include "api/api_routes.h"
+#include "api/handlers/unsubscribe_v1.h"
+#include "cmd/inbound_dispatch.h"
 #include "cmd/spool_inbound.h"
 #include "engine/base/errno_status.h"
 #include "engine/base/strings.h"
 #include "engine/base/unique_fd.h"
+#include "engine/dkim/dkim_keyring.h"
 #include "engine/tls/crypto.h"
 #include "engine/tls/self_signed.h"
 #include "fmt/format.h"
@@ -38,7 +41,7 @@ class StopRequested {
 
 bool IsSmtpKind(ListenerKind kind) {
   return kind == ListenerKind::kSmtp || kind == ListenerKind::kSubmission ||
-         kind == ListenerKind::kSmtps;
+         kind == ListenerKind::kSmtps || kind == ListenerKind::kBounce;
 }
 
 absl::Duration ToAbslDuration(Duration d) {
@@ -76,6 +79,24 @@ absl::StatusOr<std::string> ReadOrCreateSecret(const std::string& path) {
   return secret;
 }
 
+// The operator's bounce rules file (at most 1 MiB).
+absl::StatusOr<std::string> ReadRulesFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return ErrnoStatus(errno, fmt::format("cannot open {}", path));
+  std::string text;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(errno, fmt::format("cannot read {}", path));
+    if (n == 0) return text;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > (1u << 20)) {
+      return absl::InvalidArgumentError(fmt::format("{} is larger than 1 MiB", path));
+    }
+  }
+}
+
 }  // namespace
 
 Services::Services(std::shared_ptr<const Config> config, int shards)
@@ -85,8 +106,13 @@ Services::~Services() {
   // The shards have joined: nothing runs on a ring any more.
   smtp_.clear();
   http_.clear();
+  mailboxes_.reset();
   delivery_.reset();
+  dkim::SetDaemonKeyring(nullptr);
   if (spool_ != nullptr) spdlog::info("closing the spool");
+  bounces_.reset();  // its parser threads finish before the spool closes
+  dispatch_.reset();
+  sink_.reset();
   spool_.reset();
 }
 
@@ -97,6 +123,7 @@ absl::StatusOr<std::unique_ptr<Services>> Services::Open(std::shared_ptr<const C
   if (absl::Status st = s->LoadTls(); !st.ok()) return st;
   if (absl::Status st = s->LoadVerpSecret(); !st.ok()) return st;
   if (absl::Status st = s->StartDelivery(); !st.ok()) return st;
+  if (absl::Status st = s->StartBounces(); !st.ok()) return st;
   if (absl::Status st = s->BindListeners(); !st.ok()) return st;
   return s;
 }
@@ -152,6 +179,12 @@ absl::Status Services::StartDelivery() {
   options.shards = shards_;
   options.hostname = config_->server.hostname;
   options.verp_secret = verp_secret_;
+  absl::StatusOr<std::shared_ptr<dkim::DkimKeyring>> keyring =
+      dkim::DkimKeyring::Create(config_->dkim);
+  if (!keyring.ok()) return keyring.status();
+  (*keyring)->set_public_url(config_->api.public_url);
+  dkim::SetDaemonKeyring(*keyring);
+  options.dkim = *std::move(keyring);
   std::string log_dir = config_->server.data_dir + "/log";
   std::error_code ec;
   std::filesystem::create_directories(log_dir, ec);
@@ -167,6 +200,30 @@ absl::Status Services::StartDelivery() {
   delivery::DeliveryEngine* kick = delivery_.get();
   sink_ = std::make_shared<SpoolMessageSink>(spool_.get(), [kick] { kick->Kick(); });
   suppression_ = std::make_shared<SpoolSuppressionCheck>(spool_.get());
+  return absl::OkStatus();
+}
+
+absl::Status Services::StartBounces() {
+  const BounceConfig& b = config_->bounce;
+  bounce::BounceIngesterOptions options;
+  options.spool = spool_.get();
+  options.verp_secret = verp_secret_;
+  options.fbl_addresses = b.fbl_addresses;
+  options.limits.max_message_bytes = b.max_parse_size;
+  options.soft_bounce_limit = b.soft_bounce_limit;
+  options.soft_bounce_window = ToAbslDuration(b.soft_bounce_window);
+  if (!b.rules_file.empty()) {
+    absl::StatusOr<std::string> text = ReadRulesFile(b.rules_file);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<dsn::BounceRules> rules = dsn::BounceRules::Parse(*text);
+    if (!rules.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("{}: {}", b.rules_file, ToStd(rules.status().message())));
+    }
+    options.rules = std::make_shared<const dsn::BounceRules>(std::move(rules).value());
+  }
+  bounces_ = std::make_shared<bounce::BounceIngester>(std::move(options));
+  dispatch_ = std::make_shared<InboundDispatchSink>(b.domains, b.fbl_addresses, bounces_, sink_);
   return absl::OkStatus();
 }
 
@@ -196,6 +253,14 @@ absl::Status Services::BindListeners() {
     bound_.push_back(BoundListener{.name = l.name, .kind = l.kind, .address = address});
     smtp_.push_back(std::move(listener));
   }
+  // The mailbox belongs to the spool, which outlives every listener.
+  std::shared_ptr<mailbox::MailStore> store(std::shared_ptr<void>(), &spool_->mailbox());
+  mailboxes_ = std::make_unique<MailboxListeners>(std::move(store), tls_server_, shards_);
+  std::vector<MailboxListeners::Bound> mailbox_bound;
+  if (absl::Status st = mailboxes_->Bind(c, &mailbox_bound); !st.ok()) return st;
+  for (MailboxListeners::Bound& b : mailbox_bound) {
+    bound_.push_back(BoundListener{.name = b.name, .kind = b.kind, .address = b.address});
+  }
   Apply(config_);
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& o : smtp_options_) {
@@ -218,6 +283,9 @@ absl::Status Services::BindHttp(const ListenerConfig& l) {
   if (absl::Status st =
           api::AddSubmissionRoutes(router, spool_.get(), [engine] { engine->Kick(); });
       !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = api::AddUnsubscribeRoutes(router, spool_.get(), verp_secret_); !st.ok()) {
     return st;
   }
   HttpListener listener;
@@ -249,20 +317,26 @@ absl::StatusOr<std::shared_ptr<const smtp::ServerOptions>> Services::SmtpOptions
   o->tls_mode = l.tls == ListenerTls::kImplicit   ? smtp::ServerTlsMode::kImplicit
                 : l.tls == ListenerTls::kStartTls ? smtp::ServerTlsMode::kStartTls
                                                   : smtp::ServerTlsMode::kNone;
-  bool submission = l.kind != ListenerKind::kSmtp;
+  bool submission = l.kind != ListenerKind::kSmtp && l.kind != ListenerKind::kBounce;
+  bool bounce_mx = l.kind == ListenerKind::kBounce;
   o->require_auth = submission;
   o->require_tls = submission && o->tls_mode == smtp::ServerTlsMode::kStartTls;
   o->allow_plaintext_auth = c.smtp.allow_plaintext_auth;
-  o->credentials = std::move(credentials);
+  if (!bounce_mx) o->credentials = std::move(credentials);  // the bounce MX offers no AUTH
   o->enable_cram_md5 = c.smtp.cram_md5;
-  for (const std::string& text : c.smtp.relay_networks) {
+  for (const std::string& text : bounce_mx ? std::vector<std::string>{} : c.smtp.relay_networks) {
     absl::StatusOr<smtp::NetworkRange> range = smtp::NetworkRange::Parse(text);
     if (!range.ok()) return range.status();
     o->relay.relay_networks.push_back(*range);
   }
-  if (!submission) o->relay.local_domains = c.bounce.domains;
-  o->sink = sink_;
-  o->suppression = suppression_;
+  if (!submission) {
+    o->relay.local_domains = c.bounce.domains;
+    o->relay.local_addresses = c.bounce.fbl_addresses;
+  }
+  o->sink = bounce_mx    ? std::shared_ptr<smtp::MessageSink>(bounces_)
+            : submission ? sink_
+                         : dispatch_;
+  if (!bounce_mx) o->suppression = suppression_;
   o->suppression_action = c.smtp.accept_suppressed ? smtp::SuppressionAction::kAcceptAndMark
                                                    : smtp::SuppressionAction::kReject;
   o->bare_newline = c.smtp.bare_newline_normalize ? smtp::BareNewlinePolicy::kNormalize
@@ -307,6 +381,7 @@ void Services::Apply(std::shared_ptr<const Config> config) {
     }
     options.push_back(std::move(o).value());
   }
+  if (mailboxes_ != nullptr) mailboxes_->Apply(*config, credentials);
   {
     std::lock_guard<std::mutex> lock(mu_);
     smtp_options_ = std::move(options);
@@ -316,6 +391,12 @@ void Services::Apply(std::shared_ptr<const Config> config) {
     }
   }
   if (delivery_ != nullptr && config != config_) delivery_->Apply(config);
+  if (std::shared_ptr<dkim::DkimKeyring> keyring = dkim::DaemonKeyring(); keyring) {
+    keyring->set_public_url(config->api.public_url);
+    if (absl::Status st = keyring->Reload(config->dkim); !st.ok()) {
+      spdlog::error("{}; keeping the previous DKIM keys", ToStd(st.message()));
+    }
+  }
 }
 
 std::shared_ptr<const smtp::ServerOptions> Services::current_options(size_t listener) const {
@@ -324,6 +405,7 @@ std::shared_ptr<const smtp::ServerOptions> Services::current_options(size_t list
 }
 
 void Services::PushOptionsToShard(int shard) {
+  if (mailboxes_ != nullptr) mailboxes_->PushToShard(shard);
   std::lock_guard<std::mutex> lock(mu_);
   for (smtp::SmtpServer* server : servers_[shard]) {
     for (size_t i = 0; i < smtp_.size(); ++i) {
@@ -358,6 +440,7 @@ Task<void> Services::RunShard(Ring& ring, int shard) {
   for (HttpListener& http : http_) {
     ring.gate().Spawn(http.server->Serve(std::move(http.per_shard[shard])));
   }
+  mailboxes_->RunShard(ring, shard);
   ring.gate().Spawn(delivery_->RunShard(ring, shard));
   co_await StopRequested(ring);
   std::lock_guard<std::mutex> lock(mu_);

@@ -14,9 +14,9 @@
 //   ~Services()  after the shards have joined: the engine, then the spool
 //                (which writes what is still pending before closing).
 //
-// Kinds served here: smtp, submission, smtps and http (the operational
-// routes /healthz and /metrics so far). pop3 and imap listeners are reported
-// as not served yet (see docs/architecture.md#status).
+// Kinds served here: smtp (relay + bounce MX), bounce (bounce MX only),
+// submission, smtps, http (the API), and pop3/pop3s/imap/imaps on the bounce
+// mailbox (cmd/mailbox_listeners.h).
 #pragma once
 
 #include <memory>
@@ -26,6 +26,8 @@
 
 #include "absl/status/statusor.h"
 #include "api/http/http_server.h"
+#include "bounce/bounce_ingester.h"
+#include "cmd/mailbox_listeners.h"
 #include "engine/config/config.h"
 #include "engine/delivery/delivery_engine.h"
 #include "engine/loop/ring.h"
@@ -78,6 +80,7 @@ class Services {
   absl::Status LoadTls();
   absl::Status LoadVerpSecret();
   absl::Status StartDelivery();
+  absl::Status StartBounces();
   absl::Status BindListeners();
   absl::StatusOr<std::shared_ptr<const smtp::ServerOptions>> SmtpOptions(
       const Config& config, const SmtpListener& listener,
@@ -93,9 +96,12 @@ class Services {
   std::string verp_secret_;
   std::unique_ptr<delivery::DeliveryEngine> delivery_;
   std::shared_ptr<smtp::MessageSink> sink_;
+  std::shared_ptr<bounce::BounceIngester> bounces_;
+  std::shared_ptr<smtp::MessageSink> dispatch_;  // the smtp kind: relay + bounce MX
   std::shared_ptr<smtp::SuppressionCheck> suppression_;
   std::vector<SmtpListener> smtp_;
   std::vector<HttpListener> http_;
+  std::unique_ptr<MailboxListeners> mailboxes_;  // pop3/imap on the bounce mailbox
   std::vector<BoundListener> bound_;
 
   mutable std::mutex mu_;

@@ -18,6 +18,8 @@ packages=(
   libnet-ssleay-perl  # swaks --tls (smtp server tests)
   iproute2 procps util-linux
   python3-prometheus-client  # tests/api: an independent parser of /metrics
+  fetchmail  # tests/pop3: a full POP3 client against the server
+  isync  # tests/imap: mbsync, a full IMAP client syncing the mailbox
 )
 
 missing=()

@@ -20,8 +20,10 @@ namespace salvo::queue {
 
 inline constexpr uint8_t kFormatVersion = 1;
 // The version of the spool as a whole (meta "schema"): bumped when the key
-// layout or the column families change.
-inline constexpr uint32_t kSchemaVersion = 1;
+// layout or the column families change. 2 added `campaigns` and
+// `campaign_events`; a schema 1 spool is upgraded at open (its campaigns get
+// records, see recovery.cc), and a Salvo that reads only 1 refuses a 2.
+inline constexpr uint32_t kSchemaVersion = 2;
 
 enum class ContentKind : uint8_t { kMessage = 1, kCampaign = 2 };
 

@@ -9,7 +9,15 @@
 //                                                 response); absent until the first attempt
 //   events         event id (16)               -> DeliveryEvent
 //   suppressions   normalised address          -> SuppressionEntry
-//   mailbox        (reserved for the bounce mailbox)
+//   mailbox        the bounce mailbox: folders, messages, contents (layout in
+//                  queue/mailbox_codec.h)
+//   campaigns      campaign id (16)            -> CampaignState record (flags, created,
+//                                                 counters); rewritten in the batch of
+//                                                 every write that changes a counter
+//                  campaign id (16) + "s"      -> its CampaignSettings (written once)
+//   campaign_events campaign id (16) + event id (16) -> CampaignEventRef (kind, time,
+//                                                 reply, domain): the campaign's events in
+//                                                 order, written with each event (schema 2)
 //
 // Recipients are keyed under their content so that a campaign's recipients
 // are one range (progress, cancel) and recovery walks recipients and their
@@ -35,8 +43,10 @@ enum class Cf : uint8_t {
   kEvents,
   kSuppressions,
   kMailbox,
+  kCampaigns,
+  kCampaignEvents,
 };
-inline constexpr size_t kCfCount = 8;
+inline constexpr size_t kCfCount = 10;
 // RocksDB column family names, indexed by Cf.
 const char* CfName(Cf cf);
 
@@ -64,5 +74,16 @@ inline std::optional<RecipientKeyParts> ParseRecipientKey(std::string_view key) 
 }
 
 inline std::string EventKey(EventId id) { return id.Bytes(); }
+
+inline std::string CampaignKey(CampaignId id) { return id.Bytes(); }
+inline std::string CampaignSettingsKey(CampaignId id) { return id.Bytes() + "s"; }
+inline constexpr size_t kCampaignEventKeySize = 32;
+inline std::string CampaignEventKey(CampaignId campaign, EventId event) {
+  std::string k;
+  k.reserve(kCampaignEventKeySize);
+  campaign.AppendTo(&k);
+  event.AppendTo(&k);
+  return k;
+}
 
 }  // namespace salvo::queue

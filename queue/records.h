@@ -134,6 +134,10 @@ struct Recipient {
   absl::Time next_attempt;  // accepted_at until the first attempt
   std::optional<absl::Time> last_attempt;
   std::optional<RemoteResponse> last_response;
+  // Set by ReadRecipient when the address is on the suppression list now
+  // (added after the recipient was accepted): the delivery engine skips it.
+  bool suppressed = false;
+  std::string suppression;  // "<reason> (<source>)" when suppressed
 };
 
 // What a delivery attempt came to, reported by the delivery engine.

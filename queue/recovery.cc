@@ -28,7 +28,30 @@ absl::Status Context(const absl::Status& s, const char* cf, std::string_view key
       s.code(), fmt::format("{} (record {} in {})", std::string(s.message()), KeyText(key), cf));
 }
 
-absl::Status LoadContents(Spool::Core& core) {
+// Every campaign's state and settings (campaign id, then id + "s").
+absl::Status LoadCampaigns(Spool::Core& core) {
+  auto it = core.db->Scan(Cf::kCampaigns, /*fill_cache=*/false);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key = ToView(it->key());
+    auto id = ContentId::FromBytes(key.substr(0, 16));
+    if (!id || (key.size() != 16 && key != CampaignSettingsKey(*id))) {
+      return absl::DataLossError(fmt::format("bad campaign key {}", KeyText(key)));
+    }
+    CampaignState* st = core.campaigns.Add(*id);
+    if (key.size() == 16) {
+      absl::Status s = DecodeCampaignState(ToView(it->value()), st);
+      if (!s.ok()) return Context(s, "campaigns", key);
+    } else {
+      auto settings = DecodeCampaignSettings(ToView(it->value()));
+      if (!settings.ok()) return Context(settings.status(), "campaigns", key);
+      st->settings = std::move(*settings);
+    }
+  }
+  return FromRocks(it->status(), "scan campaigns");
+}
+
+// `migrate` collects campaigns stored before schema 2 (no campaign record).
+absl::Status LoadContents(Spool::Core& core, std::vector<uint32_t>& migrate) {
   auto it = core.db->Scan(Cf::kContentMeta, /*fill_cache=*/false);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto id = ContentId::FromBytes(ToView(it->key()));
@@ -36,9 +59,50 @@ absl::Status LoadContents(Spool::Core& core) {
     if (!id)
       return absl::DataLossError(fmt::format("bad content key {}", KeyText(ToView(it->key()))));
     if (!meta.ok()) return Context(meta.status(), "content_meta", ToView(it->key()));
-    core.contents.Add(*id, meta->sealed, meta->max_age_s);
+    uint32_t index = core.contents.Add(*id, meta->sealed, meta->max_age_s);
+    if (meta->kind != ContentKind::kCampaign) continue;
+    ContentSlot& slot = core.contents.at(index);
+    slot.campaign = core.campaigns.Find(*id);
+    if (slot.campaign == nullptr) {
+      slot.campaign = core.campaigns.Add(*id);
+      slot.campaign->created_ms = id->unix_ms();
+      slot.campaign->closed = meta->sealed;
+      migrate.push_back(index);
+    }
+    slot.hold = slot.campaign->cancelled ? Hold::kCancelled
+                : slot.campaign->paused  ? Hold::kPaused
+                                         : Hold::kNone;
   }
   return FromRocks(it->status(), "scan content_meta");
+}
+
+// Campaign records for campaigns of a schema 1 spool: their settings, and
+// counters from what is still queued (their earlier history is unknown).
+absl::Status MigrateCampaigns(Spool::Core& core, const std::vector<uint32_t>& migrate,
+                              rocksdb::WriteBatch& repairs) {
+  if (migrate.empty()) return absl::OkStatus();
+  absl::flat_hash_set<uint32_t> migrating(migrate.begin(), migrate.end());
+  for (Schedule::Slot s = 0; s < core.schedule.slot_limit(); ++s) {
+    const ScheduleEntry& e = core.schedule.at(s);
+    if (e.state == EntryState::kFree || !migrating.contains(e.content)) continue;
+    CampaignState* st = core.contents.at(e.content).campaign;
+    if (st == nullptr) continue;
+    ++st->counters.accepted;
+    if (e.attempts > 0) ++st->counters.deferred;
+  }
+  for (uint32_t index : migrate) {
+    ContentSlot& slot = core.contents.at(index);
+    if (!slot.used || slot.campaign == nullptr) continue;
+    std::string body;
+    RETURN_IF_ERROR(core.db->Get(Cf::kContents, ContentKey(slot.id), &body));
+    ASSIGN_OR_RETURN(slot.campaign->settings, DecodeCampaignSettings(body));
+    CampaignState& st = *slot.campaign;
+    repairs.Put(core.db->cf(Cf::kCampaigns), CampaignKey(st.id), EncodeCampaignState(st));
+    repairs.Put(core.db->cf(Cf::kCampaigns), CampaignSettingsKey(st.id),
+                EncodeCampaignSettings(st.settings));
+  }
+  spdlog::info("spool: {} campaigns of an older spool given campaign records", migrate.size());
+  return absl::OkStatus();
 }
 
 // A recipient whose content is gone cannot be delivered: it fails.
@@ -136,8 +200,11 @@ void DropEmptyContents(Spool::Core& core, rocksdb::WriteBatch& repairs) {
 absl::Status Recover(Spool::Core& core) {
   absl::Time start = absl::Now();
   rocksdb::WriteBatch repairs;
-  RETURN_IF_ERROR(LoadContents(core));
+  std::vector<uint32_t> migrate;
+  RETURN_IF_ERROR(LoadCampaigns(core));
+  RETURN_IF_ERROR(LoadContents(core, migrate));
   RETURN_IF_ERROR(LoadRecipients(core, repairs));
+  RETURN_IF_ERROR(MigrateCampaigns(core, migrate, repairs));
   DropEmptyContents(core, repairs);
   if (repairs.Count() > 0) RETURN_IF_ERROR(core.db->WriteSynced(&repairs));
   RecoveryReport& r = core.recovery;

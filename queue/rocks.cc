@@ -22,9 +22,9 @@
 namespace salvo::queue {
 
 const char* CfName(Cf cf) {
-  static constexpr const char* kNames[kCfCount] = {"default",      "content_meta", "contents",
-                                                   "recipients",   "schedule",     "events",
-                                                   "suppressions", "mailbox"};
+  static constexpr const char* kNames[kCfCount] = {
+      "default", "content_meta", "contents", "recipients", "schedule",
+      "events",  "suppressions", "mailbox",  "campaigns",  "campaign_events"};
   return kNames[static_cast<size_t>(cf)];
 }
 

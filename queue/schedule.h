@@ -9,7 +9,8 @@
 // attempt), kInFlight (handed to the delivery engine; in the heap at its lease
 // end, so a lost recipient comes back), kCommitting (its outcome is being
 // written; in the heap at its lease end too) or kExpiring (its expiry is being
-// written; out of the heap).
+// written; out of the heap) or kPaused (its campaign is paused; out of the
+// heap, `due` kept for the resume).
 #pragma once
 
 #include <cstddef>
@@ -25,7 +26,7 @@ namespace salvo::queue {
 // Times in the index: seconds since the Unix epoch (good until 2106).
 using UnixSeconds = uint32_t;
 
-enum class EntryState : uint8_t { kFree, kQueued, kInFlight, kCommitting, kExpiring };
+enum class EntryState : uint8_t { kFree, kQueued, kInFlight, kCommitting, kExpiring, kPaused };
 
 struct ScheduleEntry {
   uint32_t id_words[4];  // the RecipientId; 4-byte words keep the entry at 36 bytes

@@ -77,30 +77,15 @@ absl::Status CheckSchema(RocksDb& db) {
         fmt::format("spool schema v{} is newer than this Salvo reads (v{}); refusing to open",
                     version, kSchemaVersion));
   }
+  if (version < kSchemaVersion) {  // the new column families exist now; Recover migrates
+    spdlog::info("spool: upgrading schema v{} to v{}", version, kSchemaVersion);
+    std::string v;
+    wire::PutVarint(&v, kSchemaVersion);
+    rocksdb::WriteBatch batch;
+    batch.Put(db.cf(Cf::kMeta), ToSlice(kSchemaKey), v);
+    return db.WriteSynced(&batch);
+  }
   return absl::OkStatus();
-}
-
-// Runs `read(db)` on the reader thread and hands its result to the op's caller.
-template <typename R, typename Fn>
-SpoolOp<R> OnReader(Spool::Core* core, Fn read) {
-  return SpoolOp<R>([core, read = std::move(read)](typename SpoolOp<R>::Done done) mutable {
-    struct Job {
-      Fn read;
-      typename SpoolOp<R>::Done done;
-    };
-    auto job = std::make_shared<Job>(Job{std::move(read), std::move(done)});
-    bool posted = core->reader->Post([core, job] {
-      std::shared_lock<std::shared_mutex> lock(core->db_mu);
-      if (core->db == nullptr) {
-        job->done(absl::UnavailableError("spool database is being reopened"));
-        return;
-      }
-      job->done(job->read(*core->db));
-    });
-    if (!posted) {
-      job->done(absl::UnavailableError("spool is shutting down"));
-    }
-  });
 }
 
 }  // namespace
@@ -115,6 +100,7 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
   ASSIGN_OR_RETURN(core->db, RocksDb::Open(core->options));
   RETURN_IF_ERROR(CheckSchema(*core->db));
   RETURN_IF_ERROR(Recover(*core));
+  ASSIGN_OR_RETURN(core->mailbox, Mailbox::Open(*core));
   Core* c = core.get();
   core->committer = std::make_unique<GroupCommitter>(
       GroupCommitter::Options{.max_group_bytes = c->options.max_group_bytes,
@@ -122,6 +108,7 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
       [c](GroupCommitter::Group& group) { c->CommitGroup(group); });
   core->reader = std::make_unique<Executor>();
   core->sweeper = std::thread([c] { c->SweepLoop(); });
+  ResumeInterruptedCancels(*c);
   return std::unique_ptr<Spool>(new Spool(std::move(core)));
 }
 
@@ -172,6 +159,7 @@ SpoolOp<absl::StatusOr<CampaignId>> Spool::CreateCampaign(Campaign campaign) {
                               .sealed = false,
                               .max_age_s = MaxAgeField(campaign.settings.max_age)}};
   EncodeCampaign(campaign, &content.body);
+  content.campaign = std::move(campaign.settings);
   return Op([core = core_.get(), content = std::move(content)](Op::Done done) mutable {
     ContentId id = content.id;
     core->committer->Submit(NewAcceptRequest(*core, std::move(content), id, EncodedRecipients{},
@@ -215,6 +203,7 @@ std::vector<DueRecipient> Spool::TakeDue(size_t max, absl::Time now) {
   UnixSeconds lease_end = ToIndexSeconds(now + core_->options.lease);
   std::vector<DueRecipient> out;
   std::vector<ExpiryItem> expired;
+  std::vector<ExpiryItem> cancelled;
   {
     std::lock_guard<std::mutex> lock(core_->mu);
     Schedule& schedule = core_->schedule;
@@ -228,6 +217,15 @@ std::vector<DueRecipient> Spool::TakeDue(size_t max, absl::Time now) {
       }
       if (e.state == EntryState::kInFlight) ++core_->leases_lost;
       const ContentSlot& c = core_->contents.at(e.content);
+      if (c.hold == Hold::kPaused) {  // parked until the campaign resumes
+        schedule.Unplace(*slot, EntryState::kPaused);
+        continue;
+      }
+      if (c.hold == Hold::kCancelled) {
+        schedule.Unplace(*slot, EntryState::kExpiring);
+        cancelled.push_back({*slot, e.id(), c.id, e.content, e.attempts});
+        continue;
+      }
       if (now_s > core_->ExpiryOf(e)) {  // due exactly at expiry: one last try
         schedule.Unplace(*slot, EntryState::kExpiring);
         expired.push_back({*slot, e.id(), c.id, e.content, e.attempts});
@@ -244,6 +242,7 @@ std::vector<DueRecipient> Spool::TakeDue(size_t max, absl::Time now) {
     }
   }
   if (!expired.empty()) core_->SubmitExpiry(std::move(expired));
+  if (!cancelled.empty()) SubmitCancels(*core_, std::move(cancelled));
   return out;
 }
 
@@ -303,6 +302,12 @@ SpoolOp<absl::StatusOr<OutcomeResult>> Spool::RecordOutcome(const DueRecipient& 
           }
         }));
   });
+}
+
+bool Spool::WouldExpire(const DueRecipient& due, absl::Time now) const {
+  std::lock_guard<std::mutex> lock(core_->mu);
+  ScheduleEntry* e = Leased(core_->schedule, due);
+  return e != nullptr && now >= absl::FromUnixSeconds(core_->ExpiryOf(*e));
 }
 
 absl::StatusOr<OutcomePlan> Spool::Core::PlanOutcome(const DueRecipient& due,
@@ -397,6 +402,18 @@ SpoolOp<absl::StatusOr<Recipient>> Spool::ReadRecipient(ContentId content, Recip
                 .dsn = std::move(stored.dsn),
                 .accepted_at = absl::FromUnixMillis(id.unix_ms())};
     r.next_attempt = r.accepted_at;
+    // One more point read on the same job (a bloom-filter miss for almost
+    // every address): suppressions added since the accept stop delivery.
+    std::string address_key = NormalizeAddress(r.address);
+    s = db.Get(Cf::kSuppressions, address_key, &value);
+    if (s.ok()) {
+      absl::StatusOr<SuppressionEntry> entry = DecodeSuppression(address_key, value);
+      r.suppressed = true;
+      r.suppression = entry.ok() ? fmt::format("{} ({})", entry->reason, entry->source)
+                                 : std::string("suppressed");
+    } else if (!absl::IsNotFound(s)) {
+      return s;
+    }
     s = db.Get(Cf::kSchedule, key, &value);
     if (absl::IsNotFound(s)) return r;
     RETURN_IF_ERROR(s);
@@ -469,8 +486,10 @@ size_t Spool::Core::Sweep(absl::Time now) {
       ScheduleEntry& e = schedule.at(slot);
       // Queued, or leased but its lease ran out (the engine may be paused
       // and not calling TakeDue): nobody is delivering it.
+      // Paused campaigns' recipients expire at their maximum age too.
       bool lost = e.state == EntryState::kInFlight && e.due <= now_s;
-      if ((e.state != EntryState::kQueued && !lost) || now_s <= ExpiryOf(e)) continue;
+      bool idle = e.state == EntryState::kQueued || e.state == EntryState::kPaused;
+      if ((!idle && !lost) || now_s <= ExpiryOf(e)) continue;
       if (lost) ++leases_lost;
       schedule.Unplace(slot, EntryState::kExpiring);
       items.push_back({slot, e.id(), contents.at(e.content).id, e.content, e.attempts});
@@ -499,6 +518,8 @@ SpoolStats Spool::stats() const {
 }
 
 const RecoveryReport& Spool::recovery() const { return core_->recovery; }
+
+Mailbox& Spool::mailbox() { return *core_->mailbox; }
 
 AuditReport Spool::Audit() {
   using R = absl::StatusOr<AuditReport>;

@@ -38,12 +38,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "queue/campaign_info.h"
 #include "queue/ids.h"
 #include "queue/records.h"
 #include "queue/spool_op.h"
 #include "queue/spool_options.h"
 
 namespace salvo::queue {
+
+class Mailbox;  // queue/mailbox.h
 
 struct AcceptedMessage {
   MessageId id;
@@ -130,7 +133,14 @@ class Spool {
   // The earliest due time in the schedule, if any (for the engine's timer).
   std::optional<absl::Time> NextDue() const;
 
+  // True when a deferral of the leased `due` recorded at `now` would expire
+  // it (RecordOutcome would answer kExpired): the engine owes a DSN first.
+  // Memory only; false if `due` is not leased.
+  bool WouldExpire(const DueRecipient& due, absl::Time now) const;
+
   // --- outcomes (durable on OK) ---
+  // A kFailed outcome whose reason is "suppressed" or starts "suppressed:"
+  // counts as suppressed (not failed) in its campaign's counters and report.
   SpoolOp<absl::StatusOr<OutcomeResult>> RecordOutcome(const DueRecipient& due,
                                                        DeliveryOutcome outcome,
                                                        absl::Time now = absl::Now());
@@ -146,6 +156,39 @@ class Spool {
   SpoolOp<absl::Status> AddSuppression(SuppressionEntry entry);
   SpoolOp<absl::Status> RemoveSuppression(std::string address);
   SpoolOp<absl::StatusOr<std::optional<SuppressionEntry>>> FindSuppression(std::string address);
+  // Up to `limit` entries in address order, after `after` (exclusive; empty:
+  // from the first).
+  SpoolOp<absl::StatusOr<std::vector<SuppressionEntry>>> ListSuppressions(std::string after,
+                                                                          size_t limit);
+  // Several entries in one atomic write: all or none.
+  SpoolOp<absl::Status> AddSuppressions(std::vector<SuppressionEntry> entries);
+
+  // --- campaigns (campaign_info.h) ---
+  // Status, settings and counters, from memory (no I/O). NotFound if no
+  // campaign has this id (a message id is not a campaign).
+  absl::StatusOr<CampaignInfo> GetCampaign(CampaignId id) const;
+  // Pause: its recipients stay queued but TakeDue does not hand them out
+  // (those leased finish their attempt); durable. Resume: they are due again
+  // at their own times. Cancel: durable at once (nothing more is handed out
+  // or added), then every recipient not final and not leased is finalised
+  // with a kFailed event, reason "cancelled", in batches of 4096; a recipient
+  // leased at that moment finishes its attempt and, unless that is final,
+  // is cancelled when it comes back. The op completes after the last batch.
+  // Idempotent: pausing a paused, resuming a running, cancelling a cancelled
+  // campaign is OK. FailedPrecondition for a completed campaign, or resuming
+  // or pausing a cancelled one; NotFound for an unknown id.
+  SpoolOp<absl::StatusOr<CampaignInfo>> ControlCampaign(CampaignId id, CampaignControl control);
+  // The campaign's events after `after` (exclusive), oldest first, from its
+  // index (no scan of other campaigns' events). Events written before schema
+  // 2 are not indexed.
+  SpoolOp<absl::StatusOr<std::vector<DeliveryEvent>>> ReadCampaignEvents(CampaignId id,
+                                                                         EventId after,
+                                                                         size_t limit);
+  // Streams the campaign's events through a CampaignReportBuilder on the
+  // reader thread (bounded memory; time linear in the campaign's events).
+  SpoolOp<absl::StatusOr<CampaignReport>> ReportCampaign(CampaignId id);
+  // Issue 7's hook: counts a bounce or complaint received for the campaign.
+  SpoolOp<absl::Status> CountCampaignFeedback(CampaignId id, CampaignFeedback kind);
 
   // --- maintenance ---
   // Expires every queued recipient past its maximum age, and every leased
@@ -158,6 +201,9 @@ class Spool {
   AuditReport Audit();
   // Blocking: flushes memtables (so that on-disk size can be measured).
   absl::Status Flush();
+
+  // The bounce mailbox, in the same database (queue/mailbox.h).
+  Mailbox& mailbox();
 
   struct Core;
 

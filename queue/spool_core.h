@@ -15,12 +15,15 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "queue/campaign_table.h"
 #include "queue/codec.h"
 #include "queue/executor.h"
 #include "queue/group_commit.h"
+#include "queue/mailbox.h"
 #include "queue/rocks.h"
 #include "queue/schedule.h"
 #include "queue/spool.h"
@@ -56,6 +59,7 @@ struct NewContent {
   ContentId id;
   ContentMeta meta;
   std::string body;
+  std::optional<CampaignSettings> campaign;  // for a campaign: its settings record
 };
 
 // What RecordOutcome decided on the caller's thread.
@@ -91,9 +95,10 @@ struct Spool::Core {
   std::shared_mutex db_mu;
 
   mutable std::mutex mu;
-  Schedule schedule;      // guarded by mu
-  DomainTable domains;    // guarded by mu
-  ContentTable contents;  // guarded by mu
+  Schedule schedule;        // guarded by mu
+  DomainTable domains;      // guarded by mu
+  ContentTable contents;    // guarded by mu
+  CampaignTable campaigns;  // guarded by mu
 
   std::atomic<uint64_t> expired{0};
   std::atomic<uint64_t> leases_lost{0};
@@ -131,7 +136,33 @@ struct Spool::Core {
   // Spool::SweepExpired.
   size_t Sweep(absl::Time now);
   void SweepLoop();
+
+  // Last: destroyed first, while the database is still open.
+  std::unique_ptr<Mailbox> mailbox;
 };
+
+// Runs `read(db)` on the reader thread and hands its result to the op's caller.
+template <typename R, typename Fn>
+SpoolOp<R> OnReader(Spool::Core* core, Fn read) {
+  return SpoolOp<R>([core, read = std::move(read)](typename SpoolOp<R>::Done done) mutable {
+    struct Job {
+      Fn read;
+      typename SpoolOp<R>::Done done;
+    };
+    auto job = std::make_shared<Job>(Job{std::move(read), std::move(done)});
+    bool posted = core->reader->Post([core, job] {
+      std::shared_lock<std::shared_mutex> lock(core->db_mu);
+      if (core->db == nullptr) {
+        job->done(absl::UnavailableError("spool database is being reopened"));
+        return;
+      }
+      job->done(job->read(*core->db));
+    });
+    if (!posted) {
+      job->done(absl::UnavailableError("spool is shutting down"));
+    }
+  });
+}
 
 // Write requests (spool_writes.cc). Each completes `done` with the status of
 // its durable write.
@@ -143,9 +174,37 @@ std::unique_ptr<WriteRequest> NewCloseCampaignRequest(Spool::Core& core, Content
 std::unique_ptr<WriteRequest> NewOutcomeRequest(Spool::Core& core, OutcomePlan plan,
                                                 StatusDone done);
 std::unique_ptr<WriteRequest> NewExpiryRequest(Spool::Core& core, std::vector<ExpiryItem> items);
+// Finalises recipients of a cancelled campaign (kFailed, "cancelled").
+std::unique_ptr<WriteRequest> NewCancelRequest(Spool::Core& core, std::vector<ExpiryItem> items,
+                                               StatusDone done);
+// Deletes the content's records when `c` has just lost its last recipient
+// and no more can come (mu held). Returns whether it did.
+bool DeleteContentIfDone(ContentSlot& c, BatchWriter& b);
 // Puts (value set) or deletes (no value) one record, e.g. a suppression.
 std::unique_ptr<WriteRequest> NewRecordRequest(Cf cf, std::string key,
                                                std::optional<std::string> value, StatusDone done);
+
+// Campaign control (campaign_writes.cc). Pause/resume/cancel write the
+// campaign's flags durably, then (resume) put its parked recipients back in
+// the heap, or (cancel) finalise its recipients in bounded batches; `done`
+// gets the campaign as it is then.
+using CampaignDone = absl::AnyInvocable<void(absl::StatusOr<CampaignInfo>)>;
+void ControlCampaign(Spool::Core& core, CampaignId id, CampaignControl control, CampaignDone done);
+// Finalises as cancelled the recipients TakeDue found of a cancelled campaign.
+void SubmitCancels(Spool::Core& core, std::vector<ExpiryItem> items);
+// At start-up: finishes the cancels a crash interrupted.
+void ResumeInterruptedCancels(Spool::Core& core);
+// Counts a bounce or complaint for a campaign (issue 7's hook).
+std::unique_ptr<WriteRequest> NewFeedbackRequest(Spool::Core& core, CampaignId id,
+                                                 CampaignCounters delta, StatusDone done);
+// Puts several records of one column family in one atomic write.
+std::unique_ptr<WriteRequest> NewRecordsRequest(Cf cf,
+                                                std::vector<std::pair<std::string, std::string>> kv,
+                                                StatusDone done);
+// The campaign index entry and counter change of one event, put in `b`
+// (mu held). Returns the delta applied, for Undo.
+CampaignCounters IndexCampaignEvent(CampaignState& campaign, const DeliveryEvent& event,
+                                    bool was_deferred, BatchWriter& b);
 
 // Rebuilds the index from RocksDB (recovery.cc); before the threads start.
 absl::Status Recover(Spool::Core& core);

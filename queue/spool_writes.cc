@@ -14,17 +14,6 @@ namespace {
 
 int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
 
-// Deletes the content's records when `c` has just lost its last recipient
-// and no more can come. Returns whether it did.
-bool DeleteContentIfDone(ContentSlot& c, BatchWriter& b) {
-  if (c.live != 0 || !c.sealed || c.deleting) return false;
-  c.deleting = true;
-  std::string key = ContentKey(c.id);
-  b.Delete(Cf::kContentMeta, key);
-  b.Delete(Cf::kContents, key);
-  return true;
-}
-
 class AcceptRequest final : public WriteRequest {
  public:
   AcceptRequest(Spool::Core& core, std::optional<NewContent> content, ContentId target,
@@ -47,6 +36,7 @@ class AcceptRequest final : public WriteRequest {
       std::string key = ContentKey(content_->id);
       b.Put(Cf::kContentMeta, key, EncodeContentMeta(content_->meta));
       b.Put(Cf::kContents, key, content_->body);
+      if (content_->campaign) CreateCampaign(b);
     } else {
       int64_t i = core_.contents.Find(target_);
       if (i < 0)
@@ -58,7 +48,13 @@ class AcceptRequest final : public WriteRequest {
       }
       index_ = static_cast<uint32_t>(i);
     }
-    core_.contents.at(index_).live += static_cast<uint32_t>(rcpts_.ids.size());
+    ContentSlot& slot = core_.contents.at(index_);
+    slot.live += static_cast<uint32_t>(rcpts_.ids.size());
+    if (slot.campaign != nullptr && !rcpts_.ids.empty()) {
+      campaign_ = slot.campaign;
+      campaign_->counters.accepted += rcpts_.ids.size();
+      b.Put(Cf::kCampaigns, CampaignKey(campaign_->id), EncodeCampaignState(*campaign_));
+    }
     std::string key;
     key.reserve(kRecipientKeySize);
     for (size_t i = 0; i < rcpts_.ids.size(); ++i) {
@@ -84,12 +80,27 @@ class AcceptRequest final : public WriteRequest {
 
   void Undo() override {
     core_.contents.at(index_).live -= static_cast<uint32_t>(rcpts_.ids.size());
-    if (created_) core_.contents.Remove(index_);
+    if (campaign_ != nullptr) campaign_->counters.accepted -= rcpts_.ids.size();
+    if (created_) {
+      core_.contents.Remove(index_);
+      if (content_->campaign) core_.campaigns.Remove(content_->id);
+    }
   }
 
   void Complete(absl::Status status) override { done_(std::move(status)); }
 
  private:
+  // The campaign's state and settings records, and its in-memory state.
+  void CreateCampaign(BatchWriter& b) {
+    CampaignState* st = core_.campaigns.Add(content_->id);
+    st->settings = *content_->campaign;
+    st->created_ms = content_->id.unix_ms();
+    st->closed = content_->meta.sealed;
+    core_.contents.at(index_).campaign = st;
+    b.Put(Cf::kCampaigns, CampaignKey(st->id), EncodeCampaignState(*st));
+    b.Put(Cf::kCampaigns, CampaignSettingsKey(st->id), EncodeCampaignSettings(st->settings));
+  }
+
   Spool::Core& core_;
   std::optional<NewContent> content_;
   ContentId target_;
@@ -97,6 +108,7 @@ class AcceptRequest final : public WriteRequest {
   StatusDone done_;
   uint32_t index_ = 0;
   bool created_ = false;
+  CampaignState* campaign_ = nullptr;  // whose `accepted` this request raised
 };
 
 class CloseCampaignRequest final : public WriteRequest {
@@ -108,13 +120,20 @@ class CloseCampaignRequest final : public WriteRequest {
 
   absl::Status Prepare(BatchWriter& b) override {
     int64_t i = core_.contents.Find(campaign_);
-    if (i < 0)
+    if (i < 0) {
+      const CampaignState* st = core_.campaigns.Find(campaign_);
+      if (st != nullptr && st->closed) return absl::OkStatus();  // completed or cancelled
       return absl::NotFoundError(fmt::format("campaign {} not found", campaign_.ToString()));
+    }
     index_ = static_cast<uint32_t>(i);
     ContentSlot& c = core_.contents.at(index_);
     if (c.sealed) return absl::OkStatus();  // already closed: nothing to write
     c.sealed = true;
     changed_ = true;
+    if (c.campaign != nullptr) {
+      c.campaign->closed = true;
+      b.Put(Cf::kCampaigns, CampaignKey(campaign_), EncodeCampaignState(*c.campaign));
+    }
     deleted_ = DeleteContentIfDone(c, b);
     if (!deleted_) {
       ContentMeta meta{.kind = ContentKind::kCampaign, .sealed = true, .max_age_s = c.max_age_s};
@@ -130,6 +149,7 @@ class CloseCampaignRequest final : public WriteRequest {
     ContentSlot& c = core_.contents.at(index_);
     c.sealed = false;
     c.deleting = false;
+    if (c.campaign != nullptr) c.campaign->closed = false;
   }
   void Complete(absl::Status status) override { done_(std::move(status)); }
 
@@ -173,6 +193,8 @@ class OutcomeRequest final : public WriteRequest {
                         .reason = plan_.reason};
     if (deferred()) event.next_attempt = plan_.next_attempt;
     b.Put(Cf::kEvents, EventKey(event.id), EncodeEvent(event));
+    campaign_ = core_.contents.at(plan_.content_index).campaign;
+    if (campaign_ != nullptr) delta_ = IndexCampaignEvent(*campaign_, event, plan_.attempts > 1, b);
     std::string key = RecipientKey(plan_.content, plan_.id);
     if (deferred()) {
       ScheduleRecord record{.state = RecipientState::kDeferred,
@@ -196,7 +218,10 @@ class OutcomeRequest final : public WriteRequest {
     if (deferred()) {
       core_.schedule.at(plan_.slot).attempts =
           static_cast<uint16_t>(std::min(plan_.attempts, 0xffff));
-      core_.schedule.Place(plan_.slot, EntryState::kQueued, ToIndexSeconds(plan_.next_attempt));
+      // A cancelled campaign's recipient comes back at once, to be cancelled.
+      bool cancelled = core_.contents.at(plan_.content_index).hold == Hold::kCancelled;
+      core_.schedule.Place(plan_.slot, EntryState::kQueued,
+                           cancelled ? 0 : ToIndexSeconds(plan_.next_attempt));
       return;
     }
     core_.schedule.Free(plan_.slot);
@@ -205,6 +230,7 @@ class OutcomeRequest final : public WriteRequest {
 
   void Undo() override {
     core_.schedule.SetLeaseState(plan_.slot, EntryState::kInFlight);
+    if (campaign_ != nullptr) AddCounters(campaign_->counters, delta_, -1);
     if (deferred()) return;
     ContentSlot& c = core_.contents.at(plan_.content_index);
     ++c.live;
@@ -220,12 +246,20 @@ class OutcomeRequest final : public WriteRequest {
   StatusDone done_;
   std::string address_;
   bool content_deleted_ = false;
+  CampaignState* campaign_ = nullptr;
+  CampaignCounters delta_;
 };
 
+// Expires recipients past their maximum age or, with `cancel`, finalises
+// those of a cancelled campaign (kFailed, reason "cancelled").
 class ExpiryRequest final : public WriteRequest {
  public:
-  ExpiryRequest(Spool::Core& core, std::vector<ExpiryItem> items)
-      : core_(core), items_(std::move(items)), now_(absl::Now()) {}
+  ExpiryRequest(Spool::Core& core, std::vector<ExpiryItem> items, bool cancel, StatusDone done)
+      : core_(core),
+        items_(std::move(items)),
+        now_(absl::Now()),
+        cancel_(cancel),
+        done_(std::move(done)) {}
 
   size_t size_hint() const override { return 160 * items_.size(); }
 
@@ -239,18 +273,23 @@ class ExpiryRequest final : public WriteRequest {
     for (size_t i = 0; i < items_.size(); ++i) {
       const ExpiryItem& it = items_[i];
       ContentSlot& c = core_.contents.at(it.content_index);
-      DeliveryEvent event{
-          .id = NewId<EventId>(),
-          .recipient = it.id,
-          .content = it.content,
-          .kind = RecipientState::kExpired,
-          .time = now_,
-          .attempts = it.attempts,
-          .address = std::move(addresses_[i]),
-          .reason = fmt::format("expired: still queued after the maximum age of {} ({} attempts)",
+      DeliveryEvent event{.id = NewId<EventId>(),
+                          .recipient = it.id,
+                          .content = it.content,
+                          .kind = cancel_ ? RecipientState::kFailed : RecipientState::kExpired,
+                          .time = now_,
+                          .attempts = it.attempts,
+                          .address = std::move(addresses_[i])};
+      event.reason =
+          cancel_ ? std::string(kCancelledReason)
+                  : fmt::format("expired: still queued after the maximum age of {} ({} attempts)",
                                 absl::FormatDuration(absl::Seconds(core_.MaxAgeSeconds(c))),
-                                it.attempts)};
+                                it.attempts);
       b.Put(Cf::kEvents, EventKey(event.id), EncodeEvent(event));
+      if (c.campaign != nullptr) {
+        counted_.emplace_back(c.campaign,
+                              IndexCampaignEvent(*c.campaign, event, it.attempts > 0, b));
+      }
       std::string key = RecipientKey(it.content, it.id);
       b.SingleDelete(Cf::kRecipients, key);
       if (it.attempts > 0) b.Delete(Cf::kSchedule, key);
@@ -263,7 +302,7 @@ class ExpiryRequest final : public WriteRequest {
   void Apply() override {
     for (const ExpiryItem& it : items_) core_.schedule.Free(it.slot);
     for (uint32_t index : deleted_) core_.contents.Remove(index);
-    core_.expired += items_.size();
+    if (!cancel_) core_.expired += items_.size();
   }
 
   void Undo() override {
@@ -274,23 +313,30 @@ class ExpiryRequest final : public WriteRequest {
     }
     for (uint32_t index : deleted_) core_.contents.at(index).deleting = false;
     deleted_.clear();
+    for (auto& [campaign, delta] : counted_) AddCounters(campaign->counters, delta, -1);
+    counted_.clear();
   }
 
   void Complete(absl::Status status) override {
+    const char* what = cancel_ ? "cancelled" : "expired";
     if (status.ok()) {
-      spdlog::info("spool: {} recipients expired", items_.size());
+      spdlog::info("spool: {} recipients {}", items_.size(), what);
     } else {
-      spdlog::warn("spool: expiring {} recipients failed, retrying in a minute: {}", items_.size(),
+      spdlog::warn("spool: {} recipients not {}, retrying in a minute: {}", items_.size(), what,
                    status.ToString());
     }
+    if (done_) done_(std::move(status));
   }
 
  private:
   Spool::Core& core_;
   std::vector<ExpiryItem> items_;
   absl::Time now_;
+  bool cancel_;
+  StatusDone done_;
   std::vector<std::string> addresses_;
   std::vector<uint32_t> deleted_;
+  std::vector<std::pair<CampaignState*, CampaignCounters>> counted_;
 };
 
 class RecordRequest final : public WriteRequest {
@@ -321,6 +367,25 @@ class RecordRequest final : public WriteRequest {
 
 }  // namespace
 
+bool DeleteContentIfDone(ContentSlot& c, BatchWriter& b) {
+  if (c.live != 0 || !c.sealed || c.deleting) return false;
+  c.deleting = true;
+  std::string key = ContentKey(c.id);
+  b.Delete(Cf::kContentMeta, key);
+  b.Delete(Cf::kContents, key);
+  return true;
+}
+
+CampaignCounters IndexCampaignEvent(CampaignState& campaign, const DeliveryEvent& event,
+                                    bool was_deferred, BatchWriter& b) {
+  CampaignEventRef ref = RefOf(event);
+  b.Put(Cf::kCampaignEvents, CampaignEventKey(campaign.id, event.id), EncodeCampaignEventRef(ref));
+  CampaignCounters delta = DeltaOf(event.kind, ref.cls, was_deferred);
+  AddCounters(campaign.counters, delta, +1);
+  b.Put(Cf::kCampaigns, CampaignKey(campaign.id), EncodeCampaignState(campaign));
+  return delta;
+}
+
 std::unique_ptr<WriteRequest> NewAcceptRequest(Spool::Core& core, std::optional<NewContent> content,
                                                ContentId target, EncodedRecipients recipients,
                                                StatusDone done) {
@@ -339,7 +404,12 @@ std::unique_ptr<WriteRequest> NewOutcomeRequest(Spool::Core& core, OutcomePlan p
 }
 
 std::unique_ptr<WriteRequest> NewExpiryRequest(Spool::Core& core, std::vector<ExpiryItem> items) {
-  return std::make_unique<ExpiryRequest>(core, std::move(items));
+  return std::make_unique<ExpiryRequest>(core, std::move(items), false, nullptr);
+}
+
+std::unique_ptr<WriteRequest> NewCancelRequest(Spool::Core& core, std::vector<ExpiryItem> items,
+                                               StatusDone done) {
+  return std::make_unique<ExpiryRequest>(core, std::move(items), true, std::move(done));
 }
 
 std::unique_ptr<WriteRequest> NewRecordRequest(Cf cf, std::string key,

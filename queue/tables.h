@@ -29,13 +29,24 @@ class DomainTable {
   absl::flat_hash_map<std::string_view, uint32_t> index_;
 };
 
+struct CampaignState;  // campaign_table.h
+
+// What TakeDue does with a content's due recipients.
+enum class Hold : uint8_t {
+  kNone,       // hands them out
+  kPaused,     // parks them (EntryState::kPaused) until the campaign resumes
+  kCancelled,  // finalises them as cancelled
+};
+
 struct ContentSlot {
   ContentId id;
-  uint32_t live = 0;       // recipients in the spool (accepted, not yet final)
-  uint32_t max_age_s = 0;  // 0: the retry policy's
-  bool sealed = false;     // no more recipients will come
-  bool deleting = false;   // its deletion is in the batch being written
+  CampaignState* campaign = nullptr;  // null for a single message
+  uint32_t live = 0;                  // recipients in the spool (accepted, not yet final)
+  uint32_t max_age_s = 0;             // 0: the retry policy's
+  bool sealed = false;                // no more recipients will come
+  bool deleting = false;              // its deletion is in the batch being written
   bool used = false;
+  Hold hold = Hold::kNone;
 };
 
 class ContentTable {

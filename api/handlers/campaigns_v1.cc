@@ -2,6 +2,7 @@
 
 #include "api/http/api_error.h"
 #include "engine/base/status_macros.h"
+#include "engine/dkim/dkim_keyring.h"
 #include "fmt/format.h"
 
 namespace salvo::api {
@@ -138,6 +139,31 @@ absl::StatusOr<ParsedCampaign> ParseCampaign(const nlohmann::json& json) {
   return out;
 }
 
+// [dkim] campaign_checks: the bulk-sender problems as warnings (for the 202)
+// or as a 400 "bulk_sender_rules".
+absl::StatusOr<std::vector<std::string>> BulkSenderChecks(const queue::Campaign& c) {
+  std::shared_ptr<dkim::DkimKeyring> keyring = dkim::DaemonKeyring();
+  if (!keyring || keyring->config()->campaign_checks == CampaignCheck::kOff) {
+    return std::vector<std::string>();
+  }
+  std::string_view from;
+  bool own_unsubscribe = false;
+  for (const queue::Header& h : c.message_template.headers) {
+    if (h.name == "From") from = h.value;
+    own_unsubscribe = own_unsubscribe || EqualsIgnoreCase(h.name, "List-Unsubscribe");
+  }
+  std::vector<std::string> problems =
+      keyring->CampaignProblems(from, c.settings.metadata, own_unsubscribe);
+  if (problems.empty() || keyring->config()->campaign_checks == CampaignCheck::kWarn) {
+    return problems;
+  }
+  nlohmann::json details = nlohmann::json::array();
+  for (const std::string& p : problems) {
+    details.push_back({{"code", "bulk_sender_rules"}, {"message", p}});
+  }
+  return ApiError(400, "bulk_sender_rules", problems.front(), std::move(details));
+}
+
 // Adds `recipients` in bounded batches; the count added so far in `added`.
 Task<absl::Status> AddInBatches(queue::Spool* spool, queue::CampaignId id,
                                 std::vector<queue::NewRecipient>& recipients, size_t* added) {
@@ -158,6 +184,7 @@ Task<absl::StatusOr<HttpResponse>> HandleCreate(std::shared_ptr<const Submission
   CO_ASSIGN_OR_RETURN(nlohmann::json json, co_await ReadJsonBody(request));
   CO_ASSIGN_OR_RETURN(ParsedCampaign parsed, ParseCampaign(json));
   json = nullptr;  // the recipients now live in `parsed` only
+  CO_ASSIGN_OR_RETURN(std::vector<std::string> warnings, BulkSenderChecks(parsed.campaign));
   queue::Spool* spool = context->spool;
   absl::StatusOr<queue::CampaignId> id = co_await spool->CreateCampaign(std::move(parsed.campaign));
   if (!id.ok()) co_return SpoolFailure(id.status());
@@ -172,6 +199,7 @@ Task<absl::StatusOr<HttpResponse>> HandleCreate(std::shared_ptr<const Submission
   answer["id"] = id->ToString();
   answer["recipients"] = added;
   answer["open"] = parsed.open;
+  if (!warnings.empty()) answer["warnings"] = warnings;
   co_return OrderedJsonResponse(202, answer);
 }
 

@@ -1,9 +1,11 @@
 #include "api/handlers/suppressions_v1.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "api/http/api_error.h"
 #include "engine/base/status_macros.h"
 #include "engine/base/strings.h"
+#include "fmt/format.h"
 
 namespace salvo::api {
 namespace {
@@ -80,7 +82,81 @@ Task<absl::StatusOr<HttpResponse>> HandleDelete(std::shared_ptr<const Submission
   co_return JsonResponse(200, {{"address", address}, {"deleted", true}});
 }
 
+Task<absl::StatusOr<HttpResponse>> HandleList(std::shared_ptr<const SubmissionContext> context,
+                                              HttpRequest& request) {
+  std::string after = request.QueryParam("after").value_or("");
+  int limit = 100;
+  if (std::optional<std::string> text = request.QueryParam("limit")) {
+    if (!absl::SimpleAtoi(*text, &limit) || limit < 1 || limit > 1000) {
+      co_return ApiError(400, "invalid_field", "limit must be 1..1000",
+                         nlohmann::json::array({{{"field", "limit"}, {"code", "invalid_field"}}}));
+    }
+  }
+  absl::StatusOr<std::vector<queue::SuppressionEntry>> list =
+      co_await context->spool->ListSuppressions(after, static_cast<size_t>(limit));
+  if (!list.ok()) co_return SpoolFailure(list.status());
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const queue::SuppressionEntry& e : *list) entries.push_back(EntryJson(e));
+  nlohmann::ordered_json answer;
+  answer["suppressions"] = std::move(entries);
+  if (!list->empty()) {
+    answer["next"] = list->back().address;
+  } else {
+    answer["next"] = after.empty() ? nlohmann::ordered_json(nullptr)
+                                   : nlohmann::ordered_json(queue::NormalizeAddress(after));
+  }
+  co_return OrderedJsonResponse(200, answer);
+}
+
+// Every item of the array, or the problems of all of them.
+absl::StatusOr<std::vector<queue::SuppressionEntry>> ParseEntries(const nlohmann::json& json) {
+  if (!json.is_array() || json.empty() || json.size() > kMaxSuppressionsPerRequest) {
+    return ApiError(400, "invalid_request",
+                    fmt::format("the body must be a JSON array of 1 to {} "
+                                "{{\"address\", \"reason\"}} objects",
+                                kMaxSuppressionsPerRequest));
+  }
+  JsonChecker check;
+  std::vector<queue::SuppressionEntry> out;
+  absl::Time now = absl::Now();
+  for (size_t i = 0; i < json.size(); ++i) {
+    std::string path = fmt::format("[{}]", i);
+    JsonObjectReader item(json[i], path, &check);
+    std::optional<std::string> address = item.String("address", kRequired, 1024);
+    std::optional<std::string> reason = item.String("reason", kOptional, 500);
+    item.Finish();
+    if (!address) continue;
+    if (absl::Status s = CheckAddress(*address); !s.ok()) {
+      check.Add(path + ".address", "invalid_address", std::string(ToStd(s.message())));
+      continue;
+    }
+    out.push_back({.address = queue::NormalizeAddress(*address),
+                   .reason = reason.value_or(""),
+                   .source = "api",
+                   .created = now});
+  }
+  RETURN_IF_ERROR(check.ToStatus());
+  return out;
+}
+
+Task<absl::StatusOr<HttpResponse>> HandlePost(std::shared_ptr<const SubmissionContext> context,
+                                              HttpRequest& request) {
+  CO_ASSIGN_OR_RETURN(nlohmann::json json, co_await ReadJsonBody(request));
+  CO_ASSIGN_OR_RETURN(std::vector<queue::SuppressionEntry> entries, ParseEntries(json));
+  size_t n = entries.size();
+  absl::Status s = co_await context->spool->AddSuppressions(std::move(entries));
+  if (!s.ok()) co_return SpoolFailure(s);
+  co_return JsonResponse(201, {{"added", n}});
+}
+
 }  // namespace
+
+HttpHandler ListSuppressionsV1(std::shared_ptr<const SubmissionContext> context) {
+  return [context](HttpRequest& request) { return HandleList(context, request); };
+}
+HttpHandler PostSuppressionsV1(std::shared_ptr<const SubmissionContext> context) {
+  return [context](HttpRequest& request) { return HandlePost(context, request); };
+}
 
 HttpHandler PutSuppressionV1(std::shared_ptr<const SubmissionContext> context) {
   return [context](HttpRequest& request) { return HandlePut(context, request); };

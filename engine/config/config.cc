@@ -15,6 +15,7 @@ ListenerTls DefaultListenerTls(ListenerKind kind) {
       return ListenerTls::kNone;
     case ListenerKind::kSmtp:
     case ListenerKind::kSubmission:
+    case ListenerKind::kBounce:
     case ListenerKind::kPop3:
     case ListenerKind::kImap:
       break;
@@ -27,6 +28,7 @@ ListenerLimits DefaultListenerLimits(ListenerKind kind) {
     case ListenerKind::kSmtp:
     case ListenerKind::kSubmission:
     case ListenerKind::kSmtps:
+    case ListenerKind::kBounce:
       // RFC 5321 §4.5.3.2.7: a server waits 5 minutes for the next command.
       return {.max_connections = 1000,
               .max_line_length = 2048,
@@ -99,6 +101,8 @@ std::string_view ToString(ListenerKind kind) {
       return "imap";
     case ListenerKind::kImaps:
       return "imaps";
+    case ListenerKind::kBounce:
+      return "bounce";
   }
   return "?";
 }

@@ -38,7 +38,19 @@ struct TlsConfig {
   bool self_signed = true;  // generate a self-signed pair when missing
 };
 
-enum class ListenerKind { kSmtp, kSubmission, kSmtps, kHttp, kPop3, kPop3s, kImap, kImaps };
+// kBounce: the bounce MX — inbound SMTP that accepts mail only for the
+// [bounce] domains and FBL addresses (never a relay; no AUTH).
+enum class ListenerKind {
+  kSmtp,
+  kSubmission,
+  kSmtps,
+  kHttp,
+  kPop3,
+  kPop3s,
+  kImap,
+  kImaps,
+  kBounce
+};
 enum class ListenerTls { kNone, kStartTls, kImplicit };
 
 struct ListenerLimits {
@@ -112,9 +124,20 @@ struct DestinationRule {
   DeliveryPolicy policy;
 };
 
+// Delivery status notifications the engine sends for single messages
+// (campaigns get events instead). See docs/dsn.md.
+struct DsnConfig {
+  bool enabled = true;                    // dsn_enabled
+  Duration delay_warning{0};              // NOTIFY=DELAY: once, at the first deferral this old
+  std::string reporting_mta;              // "" = [server] hostname
+  uint64_t max_returned_bytes = 1 << 20;  // RET=FULL up to this size, else headers only
+  friend bool operator==(const DsnConfig&, const DsnConfig&) = default;
+};
+
 struct DeliveryConfig {
   DeliveryPolicy defaults;
   std::vector<DestinationRule> destinations;  // file order; first match wins
+  DsnConfig dsn;
 
   // The policy for a recipient domain whose MX host is `mx_host` (may be
   // empty before DNS has answered): the first rule that matches, else the
@@ -164,11 +187,59 @@ struct UserConfig {
 
 struct ApiConfig {
   std::vector<std::string> keys;  // "sha256:<64 hex>" digests of bearer tokens
+  // The externally reachable base URL of the HTTP API ("https://mta.example.com"),
+  // used for List-Unsubscribe links; empty: campaigns carry no HTTPS unsubscribe.
+  std::string public_url;
+};
+
+// [dkim] and [[dkim.key]]: DKIM signing at delivery time (engine/dkim).
+enum class DkimAlgorithm { kAny, kRsaSha256, kEd25519Sha256 };
+enum class DkimMissingKey { kSendUnsigned, kDefer };
+enum class CampaignCheck { kOff, kWarn, kError };
+
+struct DkimKeyConfig {
+  std::string domain;    // d=, lower-case
+  std::string selector;  // s=
+  std::string key_file;  // PEM private key
+  DkimAlgorithm algorithm = DkimAlgorithm::kAny;
+  friend bool operator==(const DkimKeyConfig&, const DkimKeyConfig&) = default;
+};
+
+struct DkimConfig {
+  std::vector<DkimKeyConfig> keys;  // two for one domain: dual signing
+  bool header_relaxed = true;       // canonicalization = "relaxed/relaxed"
+  bool body_relaxed = true;
+  std::vector<std::string> signed_headers;  // empty: the signer's default list
+  std::vector<std::string> oversigned_headers = {"From"};
+  bool sign_subdomains = true;
+  int signing_threads = 2;
+  Duration expire_after = Duration::zero();                    // x=; zero: none
+  DkimMissingKey missing_key = DkimMissingKey::kSendUnsigned;  // also: signing failed
+  // At campaign submission: a From domain without a key, a marketing campaign
+  // without an unsubscribe link.
+  CampaignCheck campaign_checks = CampaignCheck::kWarn;
+  friend bool operator==(const DkimConfig&, const DkimConfig&) = default;
 };
 
 struct BounceConfig {
-  std::vector<std::string> domains;  // domains whose inbound mail is bounces
-  std::string verp_secret_file;      // default: <data_dir>/verp.key
+  std::vector<std::string> domains;        // domains whose inbound mail is bounces
+  std::vector<std::string> fbl_addresses;  // feedback-loop addresses (ARF complaints)
+  std::string verp_secret_file;            // default: <data_dir>/verp.key
+  std::string rules_file;                  // operator classification rules; "" = built-in only
+  // Soft bounces suppress an address only after this many within the window.
+  int soft_bounce_limit = 5;
+  Duration soft_bounce_window = std::chrono::hours(7 * 24);
+  uint64_t max_parse_size = 10ull << 20;  // larger bounces are stored unparsed
+};
+
+// POP3 and IMAP access to the bounce mailbox ([mailbox]); the users are
+// the [[user]] accounts.
+struct MailboxAccessConfig {
+  bool allow_plaintext_auth = false;  // login before TLS, loopback clients only
+  std::string pop3_folder = "INBOX";  // the folder POP3 serves as the maildrop
+  bool pop3_keep_messages = false;    // DELE marks \Deleted+\Seen instead of expunging
+  int max_connections_per_client = 20;
+  int max_auth_failures = 10;  // per client IP within [smtp] auth_failure_window
 };
 
 struct Config {
@@ -184,6 +255,8 @@ struct Config {
   std::vector<UserConfig> users;
   ApiConfig api;
   BounceConfig bounce;
+  DkimConfig dkim;
+  MailboxAccessConfig mailbox;
 
   const SourcePool* FindSourcePool(std::string_view name) const;
   // The first [[route]] whose domain pattern matches, or nullptr.

@@ -42,6 +42,22 @@ absl::StatusOr<std::string> DomainName(std::string_view text) {
   return out;
 }
 
+// "fbl@bounce.example.com": local@domain, lower-cased.
+absl::StatusOr<std::string> MailAddress(std::string_view text) {
+  size_t at = text.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at > 64 ||
+      std::any_of(text.begin(), text.begin() + at, [](char c) {
+        return static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == 127;
+      })) {
+    return absl::InvalidArgumentError("not an address of the form local@domain");
+  }
+  absl::StatusOr<std::string> domain = DomainName(text.substr(at + 1));
+  if (!domain.ok()) return domain.status();
+  std::string out(text.substr(0, at + 1));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out + *domain;
+}
+
 void ReadServer(TableReader& root, ServerConfig* out) {
   std::optional<TableReader> t = root.Table("server");
   if (t) {
@@ -139,6 +155,7 @@ void ReadApi(TableReader& root, ApiConfig* out) {
   std::optional<TableReader> t = root.Table("api");
   if (!t) return;
   t->List("keys", ApiKeyDigest, &out->keys);
+  t->Parsed("public_url", config_internal::PublicUrl, &out->public_url);
   t->Finish();
 }
 
@@ -194,10 +211,28 @@ void ReadUsers(TableReader& root, std::vector<UserConfig>* out) {
 void ReadBounce(TableReader& root, const std::string& data_dir, BounceConfig* out) {
   if (std::optional<TableReader> t = root.Table("bounce")) {
     t->List("domains", DomainName, &out->domains);
+    t->List("fbl_addresses", MailAddress, &out->fbl_addresses);
     ReadPath(*t, "verp_secret_file", &out->verp_secret_file);
+    ReadPath(*t, "rules_file", &out->rules_file);
+    t->Int("soft_bounce_limit", 1, 1000, &out->soft_bounce_limit);
+    t->Duration("soft_bounce_window", minutes(1), hours(365 * 24), &out->soft_bounce_window);
+    t->Size("max_parse_size", 64ull << 10, 1ull << 30, &out->max_parse_size);
     t->Finish();
   }
   if (out->verp_secret_file.empty()) out->verp_secret_file = data_dir + "/verp.key";
+}
+
+void ReadMailboxAccess(TableReader& root, MailboxAccessConfig* out) {
+  std::optional<TableReader> t = root.Table("mailbox");
+  if (!t) return;
+  t->Bool("allow_plaintext_auth", &out->allow_plaintext_auth);
+  if (t->String("pop3_folder", &out->pop3_folder) && out->pop3_folder.empty()) {
+    t->Error("pop3_folder", "must not be empty");
+  }
+  t->Bool("pop3_keep_messages", &out->pop3_keep_messages);
+  t->Int("max_connections_per_client", 1, 100000, &out->max_connections_per_client);
+  t->Int("max_auth_failures", 1, 1000, &out->max_auth_failures);
+  t->Finish();
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
@@ -232,6 +267,8 @@ void ReadConfig(const toml::table& table, ErrorList* errors, Config* config) {
   ReadUsers(root, &config->users);
   ReadApi(root, &config->api);
   ReadBounce(root, config->server.data_dir, &config->bounce);
+  ReadMailboxAccess(root, &config->mailbox);
+  config_internal::ReadDkim(root, &config->dkim);
   root.Finish();
 }
 

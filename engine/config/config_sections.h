@@ -18,5 +18,9 @@ void ReadSourcePools(TableReader& root, const std::string& default_ehlo,
 void ReadDelivery(TableReader& root, const std::vector<SourcePool>& pools, DeliveryConfig* out);
 // [[route]]
 void ReadRoutes(TableReader& root, std::vector<Route>* out);
+// [api] public_url: "http(s)://host[:port][/path]", without a trailing '/'.
+absl::StatusOr<std::string> PublicUrl(std::string_view text);
+// [dkim] and [[dkim.key]]
+void ReadDkim(TableReader& root, DkimConfig* out);
 
 }  // namespace salvo::config_internal

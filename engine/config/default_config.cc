@@ -20,7 +20,9 @@ log_level = "info"              # trace, debug, info, warn, error, critical, off
 # key_file = "./var/salvo/tls/key.pem"    # default: <data_dir>/tls/key.pem
 self_signed = true  # generate a self-signed pair on first run when missing
 
-# Listeners: loopback only, high ports. kind is one of smtp (relay/MX),
+# Listeners: loopback only, high ports. kind is one of smtp (relay for
+# relay_networks and AUTH users, and MX of the [bounce] domains), bounce (MX
+# of the [bounce] domains and FBL addresses only: never a relay, no AUTH),
 # submission, smtps, http, pop3, pop3s, imap, imaps.
 [[listener]]
 name = "smtp"
@@ -52,6 +54,12 @@ tls = "none"
 max_line_length = 8192
 max_message_size = "1GiB"
 command_timeout = "60s"
+
+[[listener]]
+name = "bounce"
+kind = "bounce"
+address = "127.0.0.1:2526"
+tls = "starttls"
 
 [[listener]]
 name = "pop3"
@@ -140,10 +148,39 @@ auth_failure_window = "15m"
 
 [api]
 keys = []   # "sha256:<hex>" of each bearer token: printf %s TOKEN | sha256sum
+# public_url = "https://mta.example.com"  # List-Unsubscribe links point here
 
 [bounce]
-domains = []
+domains = []          # e.g. ["bounces.example.com"]: VERP return paths use the first
+fbl_addresses = []    # e.g. ["fbl@bounces.example.com"]: ARF complaints arrive here
 # verp_secret_file = "./var/salvo/verp.key"  # default: <data_dir>/verp.key
+# rules_file = "/etc/salvo/bounce-rules.txt" # "<reason> <phrase>" lines, tried first
+soft_bounce_limit = 5       # soft bounces within the window before suppression
+soft_bounce_window = "7d"
+max_parse_size = "10MiB"    # larger bounces are stored unparsed (Unparsed folder)
+
+[mailbox]
+# POP3/IMAP access to the bounce mailbox for the [[user]] accounts.
+allow_plaintext_auth = false  # login before TLS: loopback clients only
+pop3_folder = "INBOX"         # what POP3 serves (INBOX holds every bounce)
+pop3_keep_messages = false    # true: DELE marks a message processed (Seen, Deleted) instead of erasing it
+max_connections_per_client = 20
+max_auth_failures = 10
+
+# DKIM signing by From domain; nothing is signed without a [[dkim.key]].
+[dkim]
+canonicalization = "relaxed/relaxed"
+sign_subdomains = true
+signing_threads = 2
+expire_after = "0s"                # x= after this; 0s: none
+missing_key = "send-unsigned"      # or "defer"
+campaign_checks = "warn"           # "off", "warn" or "error" at campaign submission
+# Keys: salvo dkim keygen --domain example.com --selector s1 --out DIR
+# [[dkim.key]]
+# domain = "example.com"
+# selector = "s1"
+# key_file = "/etc/salvo/dkim/example.com.s1.pem"
+# algorithm = "rsa-sha256"         # or "ed25519-sha256"; two keys: dual signing
 )toml";
 
 }  // namespace salvo

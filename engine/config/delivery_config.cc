@@ -154,6 +154,10 @@ void ReadDelivery(TableReader& root, const std::vector<SourcePool>& pools, Deliv
   std::optional<TableReader> t = root.Table("delivery");
   if (!t) return;
   ReadPolicy(*t, pools, &out->defaults);
+  t->Bool("dsn_enabled", &out->dsn.enabled);
+  t->Duration("delay_warning", seconds(0), hours(24 * 30), &out->dsn.delay_warning);
+  t->String("reporting_mta", &out->dsn.reporting_mta);
+  t->Size("max_returned_bytes", 0, 1ull << 30, &out->dsn.max_returned_bytes);
   for (TableReader& d : t->ArrayOfTables("destination")) {
     DestinationRule rule;
     rule.policy = out->defaults;

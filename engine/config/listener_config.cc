@@ -77,7 +77,8 @@ bool ReadListener(TableReader& t, ListenerConfig* l) {
                          {"pop3", ListenerKind::kPop3},
                          {"pop3s", ListenerKind::kPop3s},
                          {"imap", ListenerKind::kImap},
-                         {"imaps", ListenerKind::kImaps}},
+                         {"imaps", ListenerKind::kImaps},
+                         {"bounce", ListenerKind::kBounce}},
                         &l->kind);
   l->name = std::string(ToString(l->kind));
   l->tls = DefaultListenerTls(l->kind);

@@ -13,6 +13,7 @@
 #include "engine/config/config.h"
 #include "engine/delivery/backoff.h"
 #include "engine/delivery/delivery_log.h"
+#include "engine/dkim/dkim_keyring.h"
 #include "engine/tls/tls_context.h"
 
 namespace salvo::queue {
@@ -69,6 +70,8 @@ struct DeliveryEngineOptions {
   std::string verp_secret;
   std::string bounce_domain;  // default: config->bounce.domains[0] if any
   TlsClientOptions tls;
+  // DKIM signing after rendering, on the keyring's pool; null: none.
+  std::shared_ptr<dkim::DkimKeyring> dkim;
   std::optional<dns::ResolverOptions> resolver;  // default: from config->dns
   DeliveryTuning tuning;
 };

@@ -20,7 +20,8 @@ AttemptContext DeliverySession::Context() const {
                         .source = conn_                    ? conn_->local
                                   : path_.source().address ? path_.source().address->HostString()
                                                            : "",
-                        .tls = conn_ && conn_->session && conn_->session->tls_active()};
+                        .tls = conn_ && conn_->session && conn_->session->tls_active(),
+                        .peer_dsn = conn_ && conn_->session && conn_->session->capabilities().dsn};
 }
 
 void DeliverySession::Wake(bool retire) {
@@ -158,22 +159,118 @@ Task<bool> DeliverySession::Deliver(Batch& batch) {
   co_return usable;
 }
 
+namespace {
+
+queue::DeliveryOutcome DkimDeferral(std::string why) {
+  queue::DeliveryOutcome o;
+  o.kind = Kind::kDeferred;
+  o.reason = fmt::format("not signed (dkim missing_key = \"defer\"): {}", why);
+  return o;
+}
+
+}  // namespace
+
+Task<std::optional<std::string>> DeliverySession::Sign(
+    std::string_view message, std::shared_ptr<const dkim::DkimBodyHash> body_hash,
+    std::string* why) {
+  dkim::DkimKeyring& keyring = *shard_.core().options.dkim;
+  dkim::DkimSigningPool::SignOp op = keyring.pool().Sign(message, std::move(body_hash));
+  absl::StatusOr<std::string> signature = co_await op;
+  if (signature.ok()) co_return std::move(*signature);
+  std::shared_ptr<const DkimConfig> policy = keyring.config();
+  *why = std::string(ToStd(signature.status().message()));
+  if (policy->missing_key == DkimMissingKey::kDefer) co_return std::nullopt;
+  spdlog::debug("dkim: sending unsigned: {}", *why);
+  co_return std::string();
+}
+
+Task<std::optional<std::string>> DeliverySession::SignSingle(const LoadedContent& content,
+                                                             std::string* why) {
+  std::shared_ptr<const dkim::DkimSigner> signer = shard_.core().options.dkim->signer();
+  ContentSigning& cache = content.dkim;
+  if (cache.signer != signer || !cache.signature) {
+    dkim::DkimSigningPool::SignOp op =
+        shard_.core().options.dkim->pool().Sign(content.message->content);
+    absl::StatusOr<std::string> made = co_await op;
+    cache.signer = std::move(signer);
+    cache.signature = std::move(made);
+  }
+  if (cache.signature->ok()) co_return **cache.signature;
+  std::shared_ptr<const DkimConfig> policy = shard_.core().options.dkim->config();
+  *why = std::string(ToStd(cache.signature->status().message()));
+  if (policy->missing_key == DkimMissingKey::kDefer) co_return std::nullopt;
+  co_return std::string();
+}
+
+Task<std::optional<std::string>> DeliverySession::SignRendered(const LoadedContent& content,
+                                                               std::string* why) {
+  std::shared_ptr<const dkim::DkimBodyHash> hash;
+  if (content.campaign->static_body()) {
+    dkim::DkimKeyring& keyring = *shard_.core().options.dkim;
+    std::shared_ptr<const dkim::DkimSigner> signer = keyring.signer();
+    ContentSigning& cache = content.dkim;
+    size_t end_of_header = rendered_.find("\r\n\r\n");
+    if ((cache.signer != signer || !cache.body_hash) && end_of_header != std::string::npos) {
+      std::string_view body = std::string_view(rendered_).substr(end_of_header + 4);
+      dkim::DkimSigningPool::HashOp op = keyring.pool().HashBody(body);
+      absl::StatusOr<dkim::DkimBodyHash> made = co_await op;
+      if (made.ok()) {
+        cache.signer = std::move(signer);
+        cache.body_hash = std::make_shared<const dkim::DkimBodyHash>(std::move(*made));
+      }
+    }
+    if (cache.signer == keyring.signer()) hash = cache.body_hash;
+  }
+  std::optional<std::string> signature = co_await Sign(rendered_, std::move(hash), why);
+  co_return signature;
+}
+
 Task<bool> DeliverySession::SendSingleMessage(Batch& batch, const LoadedContent& content) {
+  std::string_view wire = content.message->content;
+  const std::shared_ptr<dkim::DkimKeyring>& keyring = shard_.core().options.dkim;
+  if (keyring && keyring->signing()) {
+    std::string why;
+    std::optional<std::string> signature = co_await SignSingle(content, &why);
+    if (!signature) {
+      shard_.GiveOutcome(batch, DkimDeferral(std::move(why)), Context());
+      co_return true;
+    }
+    if (!signature->empty()) {
+      rendered_ = std::move(*signature);
+      rendered_ += content.message->content;
+      wire = rendered_;
+    }
+  }
   bool slot = co_await AwaitMessageSlot();
   if (!slot) co_return false;
   envelope_ = shard_.renderer().MessageEnvelope(*content.message, batch.recipients());
-  bool usable = co_await Transact(batch, batch.recipients().size(), content.message->content);
+  bool usable = co_await Transact(batch, batch.recipients().size(), wire);
   co_return usable;
 }
 
 Task<bool> DeliverySession::SendCampaign(Batch& batch, const LoadedContent& content) {
   const int max_messages = site_.policy().max_messages_per_connection;
+  const std::string public_url = shard_.core().config()->api.public_url;
+  const std::shared_ptr<dkim::DkimKeyring>& keyring = shard_.core().options.dkim;
   while (!batch.empty()) {
     if (messages_ >= max_messages || retire_) co_return true;  // the rest goes back
     bool slot = co_await AwaitMessageSlot();
     if (!slot) co_return false;
-    absl::Status s =
-        shard_.renderer().RenderCampaign(content, batch.recipients().front(), envelope_, rendered_);
+    absl::Status s = shard_.renderer().RenderCampaign(content, batch.recipients().front(),
+                                                      envelope_, rendered_, public_url);
+    if (s.ok() && keyring && keyring->signing()) {
+      std::string why;
+      std::optional<std::string> signature = co_await SignRendered(content, &why);
+      if (!signature) {
+        queue::DeliveryOutcome o = DkimDeferral(std::move(why));
+        const LeasedRecipient& r = batch.recipients().front();
+        ApplyRetryPolicy(batch.settings->retry, r.due.attempts, r.due.accepted_at, absl::Now(), o);
+        shard_.recorder().Record(r, std::move(o), Context());
+        batch.Consume(1);
+        continue;
+      }
+      rendered_.insert(0, *signature);
+    }
     if (!s.ok()) {
       queue::DeliveryOutcome o;
       o.kind = Kind::kFailed;

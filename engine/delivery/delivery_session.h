@@ -11,6 +11,11 @@
 // batch's untried ones back to the path for another connection. Attempts
 // feed the site's backoff. At shutdown, work not yet sent goes back to the
 // spool untried.
+//
+// DKIM ([dkim]): every message is signed after rendering, on the keyring's
+// signing pool (never on the ring); the session awaits the signature and
+// sends it in front of the message. A key missing for the From domain or a
+// signing error sends the message unsigned or defers it (missing_key).
 #pragma once
 
 #include <memory>
@@ -49,6 +54,18 @@ class DeliverySession {
   Task<bool> Deliver(Batch& batch);
   Task<bool> SendSingleMessage(Batch& batch, const LoadedContent& content);
   Task<bool> SendCampaign(Batch& batch, const LoadedContent& content);
+  // DKIM: the signature field(s) to put in front of `message` (made on the
+  // keyring's signing pool; "" when not signing); nullopt when the
+  // missing_key policy defers the message instead, with the reason in
+  // `why`. `body_hash` is a campaign's shared body hash, if any.
+  Task<std::optional<std::string>> Sign(std::string_view message,
+                                        std::shared_ptr<const dkim::DkimBodyHash> body_hash,
+                                        std::string* why);
+  // A single message's signature, made once per loaded content.
+  Task<std::optional<std::string>> SignSingle(const LoadedContent& content, std::string* why);
+  // A campaign message just rendered into rendered_ (its body hashed once
+  // for the campaign when the body is static).
+  Task<std::optional<std::string>> SignRendered(const LoadedContent& content, std::string* why);
   // Sends one transaction for the first `count` recipients of `batch`.
   Task<bool> Transact(Batch& batch, size_t count, std::string_view content);
   // Waits for the site's next message slot; false if shutdown interrupted.

@@ -56,12 +56,15 @@ Task<void> DestinationQueue::Load(std::vector<LeasedRecipient> recipients) {
       ready_.push_back(std::move(recipients[i]));
       continue;
     }
-    // Its record is gone or unreadable: nothing can be sent; say so once.
+    // Suppressed since it was accepted: final, never sent. Its record is
+    // gone or unreadable: nothing can be sent; say so once.
     held_->fetch_sub(1);
     queue::DeliveryOutcome o;
-    o.kind = absl::IsNotFound(errors[i]) ? queue::DeliveryOutcome::Kind::kFailed
-                                         : queue::DeliveryOutcome::Kind::kDeferred;
-    o.reason = fmt::format("recipient record: {}", ToStd(errors[i].message()));
+    bool suppressed = absl::IsFailedPrecondition(errors[i]);
+    o.kind = absl::IsNotFound(errors[i]) || suppressed ? queue::DeliveryOutcome::Kind::kFailed
+                                                       : queue::DeliveryOutcome::Kind::kDeferred;
+    o.reason = suppressed ? ToStd(errors[i].message())
+                          : fmt::format("recipient record: {}", ToStd(errors[i].message()));
     shard_.recorder().Record(recipients[i], std::move(o), AttemptContext{});
   }
   if (shard_.stopping()) {

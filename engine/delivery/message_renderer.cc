@@ -131,9 +131,17 @@ void ContentCache::Evict() {
   while (order_.size() > 2 * max_entries_ + 16) order_.pop_front();
 }
 
+std::string_view LoadedContent::Tag(std::string_view name) const {
+  for (const auto& [k, v] : settings.metadata) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
 MessageRenderer::MessageRenderer(std::string hostname, std::string verp_secret,
                                  std::string bounce_domain)
     : hostname_(std::move(hostname)), bounce_domain_(std::move(bounce_domain)) {
+  if (!verp_secret.empty()) unsubscribe_.emplace(verp_secret);
   if (!verp_secret.empty() && !bounce_domain_.empty()) verp_.emplace(std::move(verp_secret));
 }
 
@@ -147,8 +155,54 @@ smtp::Envelope MessageRenderer::MessageEnvelope(
   return e;
 }
 
+std::vector<std::pair<std::string, std::string>> MessageRenderer::BulkHeaders(
+    const LoadedContent& content, const LeasedRecipient& r, std::string_view public_url) const {
+  std::vector<std::pair<std::string, std::string>> h;
+  const render::CampaignTemplate& t = *content.campaign;
+  if (content.Tag("unsubscribe") != "off" && !t.HasHeader("List-Unsubscribe")) {
+    std::string value;
+    if (!public_url.empty() && unsubscribe_) {
+      render::UnsubscribeTarget target;
+      std::string rid = r.due.id.Bytes(), cid = r.due.content.Bytes();
+      std::copy(rid.begin(), rid.end(), target.recipient.begin());
+      std::copy(cid.begin(), cid.end(), target.campaign.begin());
+      target.address = r.address;
+      value = fmt::format("<{}>", render::UnsubscribeUrl(public_url, unsubscribe_->Token(target)));
+    }
+    if (std::string_view mailto = content.Tag("unsubscribe_mailto"); !mailto.empty()) {
+      value += fmt::format("{}<mailto:{}?subject=unsubscribe>", value.empty() ? "" : ", ", mailto);
+    }
+    if (!value.empty()) h.emplace_back("List-Unsubscribe", std::move(value));
+    // RFC 8058 §3.1: only with an HTTPS (here also http, for tests) URI.
+    if (!public_url.empty() && unsubscribe_ && !t.HasHeader("List-Unsubscribe-Post")) {
+      h.emplace_back("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+    }
+  }
+  if (std::string_view list_id = content.Tag("list_id");
+      !list_id.empty() && !t.HasHeader("List-Id")) {
+    h.emplace_back("List-Id", fmt::format("<{}>", list_id));
+  }
+  if (std::string_view p = content.Tag("precedence"); !p.empty() && !t.HasHeader("Precedence")) {
+    h.emplace_back("Precedence", std::string(p));
+  }
+  if (!t.HasHeader("Feedback-ID")) {
+    auto part = [&](std::string_view tag, std::string_view fallback) {
+      std::string v(content.Tag(tag));
+      if (v.empty()) v = fallback;
+      std::erase_if(v, [](char c) { return c == ':' || c == ' ' || c == '\t'; });
+      return v;
+    };
+    h.emplace_back("Feedback-ID",
+                   fmt::format("{}:{}:{}:{}", part("feedback_campaign", r.due.content.ToString()),
+                               part("customer", "default"), part("mail_type", "bulk"),
+                               part("sender_id", hostname_)));
+  }
+  return h;
+}
+
 absl::Status MessageRenderer::RenderCampaign(const LoadedContent& content, const LeasedRecipient& r,
-                                             smtp::Envelope& envelope, std::string& out) const {
+                                             smtp::Envelope& envelope, std::string& out,
+                                             std::string_view public_url) const {
   envelope.recipients.clear();
   envelope.recipients.push_back(SpecOf(r));
   envelope.ret = RetText(content.settings.ret);
@@ -165,7 +219,10 @@ absl::Status MessageRenderer::RenderCampaign(const LoadedContent& content, const
   for (const auto& [name, value] : r.variables) vars[name] = value;
   std::string message_id = fmt::format("{}@{}", r.due.id.ToString(), hostname_);
   std::string date = render::Rfc5322Date(absl::ToUnixSeconds(absl::Now()));
-  render::MessageContext ctx{.to = r.address, .message_id = message_id, .date = date};
+  render::MessageContext ctx{.to = r.address,
+                             .message_id = message_id,
+                             .date = date,
+                             .extra_headers = BulkHeaders(content, r, public_url)};
   return content.campaign->Render(vars, ctx, out);
 }
 

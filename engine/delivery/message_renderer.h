@@ -7,7 +7,9 @@
 //    variables into a buffer the session reuses, with a Message-ID
 //    (<recipient id>@<hostname>, stable across retries) and a Date; its
 //    return path is the VERP address bounce+TOKEN@<bounce domain> when VERP
-//    is configured.
+//    is configured; bulk-sender headers (List-Unsubscribe with a signed
+//    one-click link, Feedback-ID, List-Id, Precedence) from the campaign's
+//    tags. DKIM signing happens after rendering, in the session.
 //
 // ContentCache: loads contents from the spool (on its reader thread),
 // coalescing concurrent loads of one content, and keeps at most
@@ -24,8 +26,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "engine/delivery/lease.h"
+#include "engine/dkim/dkim_signer.h"
 #include "engine/loop/task.h"
 #include "engine/render/campaign_template.h"
+#include "engine/render/unsubscribe.h"
 #include "engine/render/verp.h"
 #include "engine/smtp/client_session.h"
 #include "queue/records.h"
@@ -33,12 +37,33 @@
 
 namespace salvo::delivery {
 
+// DKIM work kept with a loaded content (per shard, like the cache holding
+// it): a single message is signed once however many transactions carry it; a
+// campaign with a static body has its body hashed once.
+struct ContentSigning {
+  std::shared_ptr<const dkim::DkimSigner> signer;        // the signer these were made with
+  std::optional<absl::StatusOr<std::string>> signature;  // single message
+  std::shared_ptr<const dkim::DkimBodyHash> body_hash;   // static campaign body
+};
+
 struct LoadedContent {
   std::optional<queue::Message> message;               // a single message, or
   std::unique_ptr<render::CampaignTemplate> campaign;  // a compiled campaign
   queue::CampaignSettings settings;
+  mutable ContentSigning dkim;  // single-threaded: owned by one shard's cache
   bool is_campaign() const { return campaign != nullptr; }
+  // The campaign tag `name` (settings.metadata), or "".
+  std::string_view Tag(std::string_view name) const;
 };
+
+// Per-campaign bulk-sender headers, from the campaign's tags (docs/api.md):
+//   unsubscribe = "off"    no List-Unsubscribe (transactional mail)
+//   unsubscribe_mailto     adds <mailto:...> to List-Unsubscribe
+//   list_id                List-Id: <list_id> (RFC 2919)
+//   precedence             Precedence: bulk | list
+//   feedback_campaign, customer, mail_type, sender_id
+//                          the four parts of Feedback-ID (defaults: the
+//                          campaign id, "default", "bulk", the host name)
 
 class ContentCache {
  public:
@@ -78,13 +103,20 @@ class MessageRenderer {
   // The envelope of a single message for `recipients` (all of them).
   smtp::Envelope MessageEnvelope(const queue::Message& message,
                                  const std::vector<LeasedRecipient>& recipients) const;
-  // Renders campaign `content` for `r` into `out`; fills `envelope`.
+  // Renders campaign `content` for `r` into `out`; fills `envelope`. With a
+  // `public_url` ([api] public_url), adds the one-click List-Unsubscribe.
   absl::Status RenderCampaign(const LoadedContent& content, const LeasedRecipient& r,
-                              smtp::Envelope& envelope, std::string& out) const;
+                              smtp::Envelope& envelope, std::string& out,
+                              std::string_view public_url = "") const;
 
  private:
+  std::vector<std::pair<std::string, std::string>> BulkHeaders(const LoadedContent& content,
+                                                               const LeasedRecipient& r,
+                                                               std::string_view public_url) const;
+
   std::string hostname_;
   std::optional<render::VerpCodec> verp_;
+  std::optional<render::UnsubscribeCodec> unsubscribe_;
   std::string bounce_domain_;
 };
 

@@ -8,6 +8,11 @@ namespace salvo::delivery {
 
 using Kind = queue::DeliveryOutcome::Kind;
 
+namespace {
+constexpr std::string_view kExpiredPrefix = "expired:";
+constexpr std::string_view kLastMarker = "; last: ";
+}  // namespace
+
 queue::DeliveryOutcome OutcomeFromReply(const smtp::SmtpReply& reply, const AttemptPeer& peer) {
   queue::DeliveryOutcome o;
   o.response = queue::RemoteResponse{.host = peer.host,
@@ -61,9 +66,15 @@ void ApplyRetryPolicy(const queue::RetryPolicy& retry, int attempts, absl::Time 
   if (outcome.kind != Kind::kDeferred) return;
   if (now - accepted_at >= retry.max_age) {
     outcome.kind = Kind::kFailed;
-    std::string last = outcome.reason.empty() ? outcome.response.text : outcome.reason;
-    outcome.reason = fmt::format("expired: undeliverable for {} after {} attempts; last: {}",
-                                 absl::FormatDuration(retry.max_age), attempts + 1, last);
+    const queue::RemoteResponse& r = outcome.response;
+    std::string last = !outcome.reason.empty() ? outcome.reason
+                       : r.code == 0           ? r.text
+                       : r.enhanced_status.empty()
+                           ? fmt::format("{} {}", r.code, r.text)
+                           : fmt::format("{} {} {}", r.code, r.enhanced_status, r.text);
+    outcome.reason =
+        fmt::format("{} undeliverable for {} after {} attempts{}{}", kExpiredPrefix,
+                    absl::FormatDuration(retry.max_age), attempts + 1, kLastMarker, last);
     if (outcome.response.enhanced_status.empty() || outcome.response.enhanced_status[0] == '4') {
       outcome.response.enhanced_status = "4.4.7";
     }
@@ -71,6 +82,17 @@ void ApplyRetryPolicy(const queue::RetryPolicy& retry, int attempts, absl::Time 
   }
   absl::Time next = retry.NextAttempt(attempts + 1, now, queue::RandomUnit());
   outcome.retry_at = std::min(next, accepted_at + retry.max_age);
+}
+
+bool IsExpiryFailure(const queue::DeliveryOutcome& outcome) {
+  return outcome.kind == Kind::kFailed &&
+         std::string_view(outcome.reason).starts_with(kExpiredPrefix);
+}
+
+std::string_view ExpiryLastReply(const queue::DeliveryOutcome& outcome) {
+  std::string_view reason = outcome.reason;
+  size_t at = reason.find(kLastMarker);
+  return at == std::string_view::npos ? reason : reason.substr(at + kLastMarker.size());
 }
 
 std::string_view OutcomeKindName(Kind kind) {

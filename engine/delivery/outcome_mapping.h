@@ -48,6 +48,12 @@ queue::DeliveryOutcome OutcomeFromDnsError(const absl::Status& error, std::strin
 void ApplyRetryPolicy(const queue::RetryPolicy& retry, int attempts, absl::Time accepted_at,
                       absl::Time now, queue::DeliveryOutcome& outcome);
 
+// True when ApplyRetryPolicy turned a deferral into an expiry failure.
+bool IsExpiryFailure(const queue::DeliveryOutcome& outcome);
+// For such a failure: the last reply ("451 4.7.1 greylisted") or local
+// problem before it expired, as it was before the status became 4.4.7.
+std::string_view ExpiryLastReply(const queue::DeliveryOutcome& outcome);
+
 std::string_view OutcomeKindName(queue::DeliveryOutcome::Kind kind);
 
 }  // namespace salvo::delivery

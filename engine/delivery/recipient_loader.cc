@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "engine/loop/ring.h"
+#include "fmt/format.h"
 
 namespace salvo::delivery {
 namespace {
@@ -52,6 +53,11 @@ Task<std::vector<absl::Status>> LoadRecipients(queue::Spool& spool,
     auto& r = state->results[i];
     if (!r.ok()) {
       errors[i] = r.status();
+      continue;
+    }
+    if (r->suppressed) {
+      errors[i] = absl::FailedPreconditionError(fmt::format("suppressed: {}", r->suppression));
+      recipients[i].address = std::move(r->address);
       continue;
     }
     recipients[i].address = std::move(r->address);

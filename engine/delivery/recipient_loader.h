@@ -2,7 +2,8 @@
 // parameters) of leased recipients from the spool, all at once on the
 // spool's reader thread, and resumes the caller on its ring with one post for
 // the whole group. A recipient whose record cannot be read keeps loaded ==
-// false and its error in `errors`.
+// false and its error in `errors`; one whose address is on the suppression
+// list now gets FailedPrecondition("suppressed: <reason> (<source>)").
 #pragma once
 
 #include <vector>

@@ -18,6 +18,14 @@ DkimSigningPool::SignOp DkimSigningPool::Sign(std::string_view message,
   return SignOp(this, signer(), message, std::move(body_hash));
 }
 
+DkimSigningPool::HashOp DkimSigningPool::HashBody(std::string_view body) {
+  return HashOp([this, signer = signer(), body](HashOp::Done done) mutable {
+    Enqueue([signer = std::move(signer), body, done = std::move(done)]() mutable {
+      done(signer->HashBody(body));
+    });
+  });
+}
+
 void DkimSigningPool::SetSigner(std::shared_ptr<const DkimSigner> signer) {
   std::lock_guard<std::mutex> lock(mu_);
   signer_ = std::move(signer);

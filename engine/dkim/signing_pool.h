@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "engine/base/worker_pool.h"
 #include "engine/dkim/dkim_signer.h"
+#include "engine/loop/async_op.h"
 
 namespace salvo::dkim {
 
@@ -46,6 +47,9 @@ class DkimSigningPool {
 
   // DkimSigner::Sign(message), or Sign(message, *body_hash) when given.
   SignOp Sign(std::string_view message, std::shared_ptr<const DkimBodyHash> body_hash = nullptr);
+  // DkimSigner::HashBody(body) on a worker (`body` must outlive the op).
+  using HashOp = AsyncOp<absl::StatusOr<DkimBodyHash>>;
+  HashOp HashBody(std::string_view body);
 
   // The signer for ops started from now on (e.g. after a config reload).
   void SetSigner(std::shared_ptr<const DkimSigner> signer);

@@ -87,10 +87,10 @@ struct MessageAttributes {
 
 struct MessageMeta {
   uint32_t uid = 0;
-  uint8_t flags = 0;     // Flag bits
-  bool recent = false;   // this view claimed it (IMAP \Recent)
+  uint8_t flags = 0;    // Flag bits
+  bool recent = false;  // this view claimed it (IMAP \Recent)
   absl::Time internal_date;
-  uint64_t size = 0;     // octets of the stored content (CRLF line ends)
+  uint64_t size = 0;  // octets of the stored content (CRLF line ends)
   MessageAttributes attributes;
 };
 
@@ -151,8 +151,7 @@ class MailStore {
   // UIDs not in the folder (any more) are skipped, not an error.
   virtual AsyncOp<absl::StatusOr<std::vector<FlagUpdate>>> StoreFlags(std::string folder,
                                                                       std::vector<uint32_t> uids,
-                                                                      FlagOp op,
-                                                                      uint8_t flags) = 0;
+                                                                      FlagOp op, uint8_t flags) = 0;
   virtual AsyncOp<absl::StatusOr<CopyResult>> Copy(std::string from, std::vector<uint32_t> uids,
                                                    std::string to) = 0;
   // Copy, then remove from the source (RFC 6851), as one durable write.

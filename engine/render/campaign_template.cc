@@ -1,6 +1,8 @@
 #include "engine/render/campaign_template.h"
 
+#include <algorithm>
 #include <ctime>
+#include <functional>
 
 #include "engine/render/mime.h"
 #include "fmt/format.h"
@@ -65,6 +67,9 @@ struct CampaignTemplate::Compiled {
   std::unique_ptr<mstch::mustache> from, subject, text, html;
   std::vector<std::pair<std::string, std::unique_ptr<mstch::mustache>>> headers;
   std::vector<std::string> attachment_parts;  // headers + base64 body, boundary-free
+  // Boundary suffix of a static body (same for every recipient); empty when
+  // the body uses variables (the Message-ID is used then).
+  std::string static_boundary;
 };
 
 namespace {
@@ -172,7 +177,27 @@ absl::StatusOr<std::unique_ptr<CampaignTemplate>> CampaignTemplate::Compile(
     AppendBase64Lines(a.content, part);
     c->attachment_parts.push_back(std::move(part));
   }
+  if (spec.text.find("{{") == std::string::npos && spec.html.find("{{") == std::string::npos) {
+    // Any suffix is safe: text parts holding the prefix are quoted-printable
+    // ("=" becomes "=3D") and base64 holds no "_".
+    uint64_t h = std::hash<std::string>()(spec.text + '\0' + spec.html);
+    c->static_boundary = fmt::format("s{:016x}", h);
+  }
   return std::unique_ptr<CampaignTemplate>(new CampaignTemplate(std::move(c)));
+}
+
+bool CampaignTemplate::static_body() const { return !c_->static_boundary.empty(); }
+
+bool CampaignTemplate::HasHeader(std::string_view name) const {
+  for (const auto& [n, m] : c_->headers) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+  }
+  return false;
 }
 
 CampaignTemplate::CampaignTemplate(std::unique_ptr<Compiled> c) : c_(std::move(c)) {}
@@ -212,8 +237,10 @@ absl::Status CampaignTemplate::Render(const nlohmann::json& variables, const Mes
   std::string text, html;
   if (c_->text) RenderInto(*c_->text, data, text);
   if (c_->html) RenderInto(*c_->html, data, html);
-  std::string alt_boundary = fmt::format("{}a_{}", kBoundaryPrefix, ctx.message_id);
-  std::string mix_boundary = fmt::format("{}m_{}", kBoundaryPrefix, ctx.message_id);
+  std::string_view unique =
+      c_->static_boundary.empty() ? ctx.message_id : std::string_view(c_->static_boundary);
+  std::string alt_boundary = fmt::format("{}a_{}", kBoundaryPrefix, unique);
+  std::string mix_boundary = fmt::format("{}m_{}", kBoundaryPrefix, unique);
   bool mixed = !c_->attachment_parts.empty();
   if (mixed) {
     out += fmt::format("Content-Type: multipart/mixed; boundary=\"{}\"\r\n\r\n--{}\r\n",

@@ -54,6 +54,13 @@ class CampaignTemplate {
   absl::Status Render(const nlohmann::json& variables, const MessageContext& ctx,
                       std::string& out) const;
 
+  // True when the body (text, html, attachments) uses no variables: it is
+  // then the same bytes for every recipient (MIME boundaries included), so a
+  // DKIM body hash computed once serves the whole campaign.
+  bool static_body() const;
+  // True when the template sets header `name` itself (case-insensitive).
+  bool HasHeader(std::string_view name) const;
+
  private:
   struct Compiled;
   explicit CampaignTemplate(std::unique_ptr<Compiled> c);

@@ -25,6 +25,13 @@ Sha256Digest Sha256(std::string_view data) {
   return out;
 }
 
+Md5Digest Md5(std::string_view data) {
+  Md5Digest out{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_md5(), nullptr);
+  return out;
+}
+
 Sha256Digest HmacSha256(std::string_view key, std::string_view data) {
   Sha256Digest out{};
   unsigned int len = 0;

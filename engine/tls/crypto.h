@@ -21,6 +21,10 @@ namespace salvo::crypto {
 using Sha256Digest = std::array<uint8_t, 32>;
 
 Sha256Digest Sha256(std::string_view data);
+// MD5, for protocols that still require it (POP3 APOP, RFC 1939 §7); never
+// for anything new.
+using Md5Digest = std::array<uint8_t, 16>;
+Md5Digest Md5(std::string_view data);
 Sha256Digest HmacSha256(std::string_view key, std::string_view data);
 // RFC 2104 HMAC-MD5: 16 raw bytes (RFC 2195 CRAM-MD5 needs it).
 std::string HmacMd5(std::string_view key, std::string_view data);

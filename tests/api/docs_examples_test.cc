@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "api/api_routes.h"
+#include "api/handlers/unsubscribe_v1.h"
 #include "fmt/format.h"
 #include "gtest/gtest.h"
 #include "queue/spool.h"
@@ -95,6 +96,7 @@ std::unique_ptr<TestHttpServer> DocServer(MetricsRegistry* metrics, bool keys_re
       api::AddOperationalRoutes(router, {.metrics = metrics, .open_on_loopback = !keys_required})
           .ok());
   EXPECT_TRUE(api::AddSubmissionRoutes(router, spool, nullptr).ok());
+  EXPECT_TRUE(api::AddUnsubscribeRoutes(router, spool, "docs-example-verp-secret-0123456789").ok());
   HttpServerOptions options;  // the defaults of an http listener
   options.metrics = metrics;
   options.auth = *ApiKeyAuth::Create({"sha256:" + Sha256Hex(kDocToken)});

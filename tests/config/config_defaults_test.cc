@@ -30,8 +30,9 @@ TEST(DefaultConfig, ListensOnLoopbackHighPortsOnly) {
     EXPECT_GT(l.address.port(), 1024) << l.name;
     kinds.insert(std::string(ToString(l.kind)));
   }
-  EXPECT_EQ(kinds, (std::set<std::string>{"smtp", "submission", "smtps", "http", "pop3", "imap"}));
-  ASSERT_EQ(c.listeners.size(), 6u);
+  EXPECT_EQ(kinds, (std::set<std::string>{"smtp", "submission", "smtps", "http", "bounce", "pop3",
+                                          "imap"}));
+  ASSERT_EQ(c.listeners.size(), 7u);
   EXPECT_EQ(c.listeners[0].address.ToString(), "127.0.0.1:2525");
   EXPECT_EQ(c.listeners[3].address.ToString(), "127.0.0.1:8025");
 }

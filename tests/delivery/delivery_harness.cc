@@ -172,6 +172,7 @@ Config TestConfig(int mx_port) {
   c.queue.retry_schedule = {1s};
   c.queue.retry_jitter = 0;
   c.queue.max_age = 10min;
+  c.delivery.dsn.enabled = false;  // DSNs out are dsn_out_test.cc's subject
   DeliveryPolicy& p = c.delivery.defaults;
   p.max_connections = 4;
   p.connect_timeout = 2s;

@@ -76,7 +76,7 @@ TEST_F(KeygenTest, RsaAndEd25519KeysVerify) {
       txt += piece;
     }
     EXPECT_TRUE(txt.starts_with(std::string("v=DKIM1; k=") + type + "; p=")) << txt;
-    EXPECT_NE(r.err.find("[[dkim]]"), std::string::npos);
+    EXPECT_NE(r.err.find("[[dkim.key]]"), std::string::npos);
 
     std::string path = out_dir + "/example.com." + selector + ".pem";
     struct stat st;

@@ -456,10 +456,9 @@ TEST_F(SpoolTest, TablesOfDeletedRecipientsAreCompactedAway) {
   auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   for (int i = 0; i < 100 && std::chrono::steady_clock::now() < give_up; ++i) {
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", "content_meta", "contents", "recipients", "schedule",
-                             "events", "suppressions", "mailbox"}) {
-      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), Options().path, &names).ok());
+    for (const std::string& name : names) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
     ASSERT_TRUE(
@@ -567,10 +566,9 @@ TEST_F(SpoolTest, ASpoolFromANewerSalvoIsNotOpened) {
     rocksdb::DB* raw = nullptr;
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", "content_meta", "contents", "recipients", "schedule",
-                             "events", "suppressions", "mailbox"}) {
-      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), Options().path, &names).ok());
+    for (const std::string& name : names) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), Options().path, cfs, &handles, &raw).ok());
     ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), "schema", "\x63").ok());  // v99
     for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);

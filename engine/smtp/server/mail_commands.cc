@@ -30,7 +30,8 @@ std::optional<SmtpReply> CheckRcpt(const ServerSession& s, Command& c) {
   if (s.txn.recipients.size() >= o.limits.max_recipients) {
     return MakeReply(452, "4.5.3", "Error: too many recipients");
   }
-  if (!o.relay.AcceptsRecipient(s.client(), s.authenticated(), c.rcpt.domain)) {
+  if (!o.relay.AcceptsRecipient(s.client(), s.authenticated(), c.rcpt.domain,
+                                c.rcpt.forward_path)) {
     return MakeReply(550, "5.7.1",
                      fmt::format("<{}>: Relay access denied", Printable(c.rcpt.forward_path)));
   }

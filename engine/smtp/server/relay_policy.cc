@@ -84,9 +84,13 @@ bool RelayPolicy::IsLocalDomain(std::string_view domain) const {
 }
 
 bool RelayPolicy::AcceptsRecipient(const SocketAddress& client, bool authenticated,
-                                   std::string_view domain) const {
+                                   std::string_view domain, std::string_view address) const {
   if (authenticated || ClientMayRelay(client)) return true;
-  return domain.empty() || IsLocalDomain(domain);
+  if (domain.empty() || IsLocalDomain(domain)) return true;
+  for (const std::string& a : local_addresses) {
+    if (absl::EqualsIgnoreCase(a, ToAbsl(address))) return true;
+  }
+  return false;
 }
 
 }  // namespace salvo::smtp

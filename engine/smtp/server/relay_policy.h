@@ -8,6 +8,7 @@
 //     ranges), or
 //  3. the recipient's domain is one of `local_domains` (case-insensitive,
 //     exact; the bounce domains of the MX listener), or the recipient is
+//     one of `local_addresses` (the FBL addresses), or the recipient is
 //     the bare "postmaster" (RFC 5321 §4.5.1).
 // Otherwise RCPT gets 550 5.7.1 "Relay access denied".
 #pragma once
@@ -37,12 +38,14 @@ class NetworkRange {
 struct RelayPolicy {
   std::vector<NetworkRange> relay_networks;
   std::vector<std::string> local_domains;
+  std::vector<std::string> local_addresses;  // whole addresses, e.g. FBL ones
 
   bool ClientMayRelay(const SocketAddress& client) const;
   bool IsLocalDomain(std::string_view domain) const;
-  // The whole rule above; `domain` is "" for <postmaster>.
-  bool AcceptsRecipient(const SocketAddress& client, bool authenticated,
-                        std::string_view domain) const;
+  // The whole rule above; `domain` is "" for <postmaster>; `address` is
+  // the whole forward-path (for local_addresses).
+  bool AcceptsRecipient(const SocketAddress& client, bool authenticated, std::string_view domain,
+                        std::string_view address = {}) const;
 };
 
 }  // namespace salvo::smtp

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# End-to-end delivery throughput with DKIM signing off, rsa2048, ed25519 and
+# dual (both), side by side in one session against the same smtp-sink, each
+# mode REPS times interleaved (so that load from other processes spreads over
+# all modes alike). Run as root from the repository root after building:
+#   ninja -C build/dkim dkim_e2e_bench dkim_micro
+#   bench/dkim/e2e.sh build/dkim
+# Env: N (20000), SIZE (4096), SHARDS (2), THREADS (2 signing threads),
+# DOMAINS (200), REPS (2), MODES ("none rsa ed25519 dual"), CAMPAIGN=1 for one
+# campaign (static body: one body hash) instead of single messages.
+set -euo pipefail
+BUILD="${1:-build/dkim}"
+N="${N:-20000}"; SIZE="${SIZE:-4096}"; SHARDS="${SHARDS:-2}"; THREADS="${THREADS:-2}"
+DOMAINS="${DOMAINS:-200}"; REPS="${REPS:-2}"; MODES="${MODES:-none rsa ed25519 dual}"
+PORT="${PORT:-2527}"
+PB=/work/shared/peer-bench
+. "$PB/lib.sh"
+extra=()
+[ "${CAMPAIGN:-0}" = 1 ] && extra+=(--campaign)
+
+echo "== $(date -u +%FT%TZ) load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
+pb_sink_start dkim-sink "$PORT"
+trap 'pb_sink_stop dkim-sink' EXIT
+for rep in $(seq 1 "$REPS"); do
+  for mode in $MODES; do
+    "$BUILD/bench/dkim/dkim_e2e_bench" --port="$PORT" --dkim="$mode" --messages="$N" \
+      --size="$SIZE" --shards="$SHARDS" --threads="$THREADS" --domains="$DOMAINS" "${extra[@]}"
+  done
+done
+echo "smtp-sink counted $(pb_sink_count dkim-sink) messages"
+echo "== signing ceiling on this machine now (dkim_micro, one thread):"
+"$BUILD/bench/dkim/dkim_micro" --benchmark_filter='Sign' --benchmark_min_time=0.3 2>/dev/null |
+  grep -E '^BM_' || true
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

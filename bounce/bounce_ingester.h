@@ -1,0 +1,88 @@
+// BounceIngester: what the bounce MX does with a message it received — the
+// "bounces in" half of issue 7.
+//
+//   1. parse it off the ring (engine/dsn ParseBounce on a worker thread:
+//      GMime and the classifier are CPU work, bounded by BounceLimits);
+//   2. attribute it: the envelope recipient (bounce+TOKEN@bounce-domain) or
+//      the VERP return path found inside the report carries an HMAC-signed
+//      token (engine/render/verp.h). A forged, damaged or missing token
+//      attributes nothing: the bounce is stored but suppresses no one;
+//   3. suppress: with a verified token, each hard-bounced address
+//      (bad-mailbox, bad-domain, inactive-mailbox) and each complained-about
+//      address goes on the spool's suppression list (reason, time, source);
+//      a soft-bounced address only after soft_bounce_limit within the window;
+//   4. store it in the bounce mailbox (queue::Mailbox): INBOX and its
+//      category folder, with X-Salvo-* fields prepended (bounce_filing.h).
+//
+// Durability: the SMTP "250" comes only after 3 and 4 are durable. A crash
+// in between makes the sending MTA retry; suppressions are idempotent, so
+// the retry at worst stores a second copy — nothing is lost.
+//
+// Threads: Accept() runs on a ring and awaits AsyncOps; one instance serves
+// every shard. The spool (and so its mailbox) must outlive it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "bounce/bounce_filing.h"
+#include "bounce/soft_bounce_counter.h"
+#include "engine/base/worker_pool.h"
+#include "engine/dsn/bounce_parse.h"
+#include "engine/render/verp.h"
+#include "engine/smtp/server/message_sink.h"
+#include "queue/mailbox.h"
+#include "queue/spool.h"
+
+namespace salvo::bounce {
+
+struct BounceIngesterOptions {
+  queue::Spool* spool = nullptr;  // required; its mailbox stores the bounces
+  std::string verp_secret;        // "" = no token ever verifies
+  std::vector<std::string> fbl_addresses;
+  dsn::BounceLimits limits;
+  std::shared_ptr<const dsn::BounceRules> rules;  // null: the built-in rules
+  int soft_bounce_limit = 5;
+  absl::Duration soft_bounce_window = absl::Hours(7 * 24);
+  int parse_threads = 1;
+};
+
+// What one bounce came to (logs, tests).
+struct IngestResult {
+  std::string folder;  // category folder it was filed in
+  uint32_t inbox_uid = 0;
+  uint32_t folder_uid = 0;
+  BounceStamp stamp;
+  std::vector<std::string> suppressed;  // addresses added to the suppression list
+};
+
+class BounceIngester final : public smtp::MessageSink {
+ public:
+  explicit BounceIngester(BounceIngesterOptions options);
+  ~BounceIngester() override;
+
+  Task<absl::StatusOr<smtp::AcceptedMessage>> Accept(smtp::InboundMessage message) override;
+  // The work of Accept for a message that came from elsewhere (tests,
+  // tools): envelope recipients are the bounce addresses it was sent to.
+  Task<absl::StatusOr<IngestResult>> Ingest(std::string content,
+                                            std::vector<std::string> envelope_recipients);
+
+ private:
+  AsyncOp<absl::StatusOr<dsn::BounceReport>> Parse(const std::string& content);
+  BounceStamp Attribute(const dsn::BounceReport& report,
+                        const std::vector<std::string>& envelope_recipients) const;
+  // The suppression entries this report calls for (verified reports only).
+  std::vector<queue::SuppressionEntry> Suppressions(const dsn::BounceReport& report,
+                                                    const BounceStamp& stamp, absl::Time now);
+
+  BounceIngesterOptions options_;
+  std::optional<render::VerpCodec> verp_;
+  SoftBounceCounter soft_;
+  std::unique_ptr<WorkerPool> parsers_;
+};
+
+}  // namespace salvo::bounce

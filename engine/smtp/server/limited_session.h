@@ -1,0 +1,40 @@
+// RunLimitedSession: one connection of a protocol server (SMTP, POP3, IMAP)
+// under its listener's ConnectionLimiter: over the total or per-address
+// limit the session only says why (Session::Refuse) and ends; otherwise it
+// runs. `active` counts the server's sessions.
+//
+// Session must offer: Session(Socket, std::shared_ptr<const Options>),
+// Task<void> Run(), Task<void> Refuse(std::string_view), session_id(),
+// client(); Options a `connections` (std::shared_ptr<ConnectionLimiter>).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "engine/loop/task.h"
+#include "engine/net/socket.h"
+#include "engine/smtp/server/limits.h"
+#include "spdlog/spdlog.h"
+
+namespace salvo::smtp {
+
+template <typename Session, typename Options>
+Task<void> RunLimitedSession(Socket socket, std::shared_ptr<const Options> options,
+                             std::shared_ptr<int> active, std::string_view daemon,
+                             std::string_view refusal) {
+  ++*active;
+  std::optional<ConnectionLimiter::Slot> slot =
+      options->connections ? options->connections->TryAcquire(socket.PeerAddress()) : std::nullopt;
+  Session session(std::move(socket), options);
+  if (options->connections && !slot) {
+    spdlog::info("{} {}: {} refused: too many connections", daemon, session.session_id(),
+                 session.client().ToString());
+    co_await session.Refuse(refusal);
+  } else {
+    co_await session.Run();
+  }
+  --*active;
+}
+
+}  // namespace salvo::smtp
