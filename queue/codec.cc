@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "queue/wire.h"
+#include "queue/wire_record.h"
 
 namespace salvo::queue {
 namespace {
@@ -11,48 +12,10 @@ using wire::Field;
 using wire::FieldReader;
 using wire::FieldWriter;
 
-absl::Status Damaged(const char* what, const char* why) {
-  return absl::DataLossError(fmt::format("spool {} record: {}", what, why));
-}
+constexpr wire::RecordFormat kRecord("spool", kFormatVersion);
 
-// Checks the version byte and returns the fields after it.
-absl::StatusOr<std::string_view> Fields(std::string_view value, const char* what) {
-  if (value.empty()) return Damaged(what, "empty value");
-  uint8_t version = static_cast<uint8_t>(value[0]);
-  if (version == 0) return Damaged(what, "format version 0");
-  if (version > kFormatVersion) {
-    return absl::FailedPreconditionError(
-        fmt::format("spool {} record has format v{}, newer than this Salvo reads (v{})", what,
-                    version, kFormatVersion));
-  }
-  return value.substr(1);
-}
-
-std::string Begin() { return std::string(1, static_cast<char>(kFormatVersion)); }
-
-// Walks the fields of `body`, calling `on(field)` for each; `on` returns false
-// for a known field of the wrong wire type.
-template <typename On>
-absl::Status ForEachField(std::string_view body, const char* what, On on) {
-  FieldReader r(body);
-  Field f;
-  while (r.Next(&f)) {
-    if (!on(f)) return Damaged(what, "field of the wrong type");
-  }
-  return r.status();
-}
-
-bool Str(const Field& f, std::string* out) {
-  if (f.type != wire::kBytes) return false;
-  out->assign(f.bytes.data(), f.bytes.size());
-  return true;
-}
-template <typename Int>
-bool Num(const Field& f, Int* out) {
-  if (f.type != wire::kVarint) return false;
-  *out = static_cast<Int>(f.varint);
-  return true;
-}
+using wire::Num;
+using wire::Str;
 
 int64_t ToMs(absl::Time t) { return absl::ToUnixMillis(t); }
 absl::Time FromMs(int64_t ms) { return absl::FromUnixMillis(ms); }
@@ -65,12 +28,13 @@ void PutPair(FieldWriter& w, uint32_t field, const std::string& a, const std::st
 }
 bool GetPair(const Field& f, std::pair<std::string, std::string>* out) {
   if (f.type != wire::kBytes) return false;
-  return ForEachField(f.bytes, "pair",
-                      [&](const Field& g) {
-                        if (g.number == 1) return Str(g, &out->first);
-                        if (g.number == 2) return Str(g, &out->second);
-                        return true;
-                      })
+  return kRecord
+      .ForEachField(f.bytes, "pair",
+                    [&](const Field& g) {
+                      if (g.number == 1) return Str(g, &out->first);
+                      if (g.number == 2) return Str(g, &out->second);
+                      return true;
+                    })
       .ok();
 }
 
@@ -85,23 +49,24 @@ void PutResponse(FieldWriter& w, uint32_t field, const RemoteResponse& r) {
 }
 bool GetResponse(const Field& f, RemoteResponse* r) {
   if (f.type != wire::kBytes) return false;
-  return ForEachField(f.bytes, "response",
-                      [&](const Field& g) {
-                        switch (g.number) {
-                          case 1:
-                            return Str(g, &r->host);
-                          case 2:
-                            return Str(g, &r->ip);
-                          case 3:
-                            return Num(g, &r->code);
-                          case 4:
-                            return Str(g, &r->enhanced_status);
-                          case 5:
-                            return Str(g, &r->text);
-                          default:
-                            return true;
-                        }
-                      })
+  return kRecord
+      .ForEachField(f.bytes, "response",
+                    [&](const Field& g) {
+                      switch (g.number) {
+                        case 1:
+                          return Str(g, &r->host);
+                        case 2:
+                          return Str(g, &r->ip);
+                        case 3:
+                          return Num(g, &r->code);
+                        case 4:
+                          return Str(g, &r->enhanced_status);
+                        case 5:
+                          return Str(g, &r->text);
+                        default:
+                          return true;
+                      }
+                    })
       .ok();
 }
 
@@ -121,7 +86,7 @@ bool GetRet(const Field& f, DsnReturn* out) {
 
 absl::StatusOr<Message> DecodeMessage(std::string_view body) {
   Message m;
-  absl::Status s = ForEachField(body, "message", [&](const Field& f) {
+  absl::Status s = kRecord.ForEachField(body, "message", [&](const Field& f) {
     switch (f.number) {
       case 2:
         return Str(f, &m.envelope_from);
@@ -143,21 +108,22 @@ absl::StatusOr<Message> DecodeMessage(std::string_view body) {
 
 bool GetAttachment(const Field& f, Attachment* a) {
   if (f.type != wire::kBytes) return false;
-  return ForEachField(f.bytes, "attachment",
-                      [&](const Field& g) {
-                        switch (g.number) {
-                          case 1:
-                            return Str(g, &a->filename);
-                          case 2:
-                            return Str(g, &a->content_type);
-                          case 3:
-                            return Str(g, &a->data);
-                          case 4:
-                            return Str(g, &a->content_id);
-                          default:
-                            return true;
-                        }
-                      })
+  return kRecord
+      .ForEachField(f.bytes, "attachment",
+                    [&](const Field& g) {
+                      switch (g.number) {
+                        case 1:
+                          return Str(g, &a->filename);
+                        case 2:
+                          return Str(g, &a->content_type);
+                        case 3:
+                          return Str(g, &a->data);
+                        case 4:
+                          return Str(g, &a->content_id);
+                        default:
+                          return true;
+                      }
+                    })
       .ok();
 }
 
@@ -166,7 +132,7 @@ absl::StatusOr<Campaign> DecodeCampaign(std::string_view body) {
   CampaignTemplate& t = c.message_template;
   CampaignSettings& s = c.settings;
   std::pair<std::string, std::string> pair;
-  absl::Status st = ForEachField(body, "campaign", [&](const Field& f) {
+  absl::Status st = kRecord.ForEachField(body, "campaign", [&](const Field& f) {
     switch (f.number) {
       case 2:
         return Str(f, &s.name);
@@ -202,7 +168,7 @@ absl::StatusOr<Campaign> DecodeCampaign(std::string_view body) {
 }  // namespace
 
 std::string EncodeContentMeta(const ContentMeta& meta) {
-  std::string out = Begin();
+  std::string out = kRecord.Begin();
   FieldWriter w(&out);
   w.Varint(1, static_cast<uint64_t>(meta.kind));
   w.VarintIfSet(2, meta.sealed ? 1 : 0);
@@ -211,11 +177,11 @@ std::string EncodeContentMeta(const ContentMeta& meta) {
 }
 
 absl::StatusOr<ContentMeta> DecodeContentMeta(std::string_view value) {
-  auto body = Fields(value, "content meta");
+  auto body = kRecord.Fields(value, "content meta");
   if (!body.ok()) return body.status();
   ContentMeta m;
   uint64_t kind = 0;
-  absl::Status s = ForEachField(*body, "content meta", [&](const Field& f) {
+  absl::Status s = kRecord.ForEachField(*body, "content meta", [&](const Field& f) {
     switch (f.number) {
       case 1:
         return Num(f, &kind);
@@ -228,13 +194,13 @@ absl::StatusOr<ContentMeta> DecodeContentMeta(std::string_view value) {
     }
   });
   if (!s.ok()) return s;
-  if (kind != 1 && kind != 2) return Damaged("content meta", "unknown content kind");
+  if (kind != 1 && kind != 2) return kRecord.Damaged("content meta", "unknown content kind");
   m.kind = static_cast<ContentKind>(kind);
   return m;
 }
 
 void EncodeMessage(const Message& m, std::string* out) {
-  out->append(Begin());
+  out->append(kRecord.Begin());
   FieldWriter w(out);
   w.Varint(1, static_cast<uint64_t>(ContentKind::kMessage));
   w.BytesIfSet(2, m.envelope_from);
@@ -247,7 +213,7 @@ void EncodeMessage(const Message& m, std::string* out) {
 void EncodeCampaign(const Campaign& c, std::string* out) {
   const CampaignTemplate& t = c.message_template;
   const CampaignSettings& s = c.settings;
-  out->append(Begin());
+  out->append(kRecord.Begin());
   FieldWriter w(out);
   w.Varint(1, static_cast<uint64_t>(ContentKind::kCampaign));
   w.BytesIfSet(2, s.name);
@@ -270,20 +236,20 @@ void EncodeCampaign(const Campaign& c, std::string* out) {
 }
 
 absl::StatusOr<Content> DecodeContent(std::string_view value) {
-  auto body = Fields(value, "content");
+  auto body = kRecord.Fields(value, "content");
   if (!body.ok()) return body.status();
   FieldReader r(*body);
   Field f;
   if (!r.Next(&f) || f.number != 1 || f.type != wire::kVarint) {
-    return Damaged("content", "missing content kind");
+    return kRecord.Damaged("content", "missing content kind");
   }
   if (f.varint == static_cast<uint64_t>(ContentKind::kMessage)) return DecodeMessage(*body);
   if (f.varint == static_cast<uint64_t>(ContentKind::kCampaign)) return DecodeCampaign(*body);
-  return Damaged("content", "unknown content kind");
+  return kRecord.Damaged("content", "unknown content kind");
 }
 
 void EncodeRecipient(const NewRecipient& r, std::string* out) {
-  out->append(Begin());
+  out->append(kRecord.Begin());
   FieldWriter w(out);
   w.Bytes(1, r.address);  // first: DecodeRecipientAddress stops here
   for (const auto& [k, v] : r.variables) PutPair(w, 2, k, v);
@@ -292,10 +258,10 @@ void EncodeRecipient(const NewRecipient& r, std::string* out) {
 }
 
 absl::StatusOr<NewRecipient> DecodeRecipient(std::string_view value) {
-  auto body = Fields(value, "recipient");
+  auto body = kRecord.Fields(value, "recipient");
   if (!body.ok()) return body.status();
   NewRecipient r;
-  absl::Status s = ForEachField(*body, "recipient", [&](const Field& f) {
+  absl::Status s = kRecord.ForEachField(*body, "recipient", [&](const Field& f) {
     switch (f.number) {
       case 1:
         return Str(f, &r.address);
@@ -314,7 +280,7 @@ absl::StatusOr<NewRecipient> DecodeRecipient(std::string_view value) {
 }
 
 absl::StatusOr<std::string_view> DecodeRecipientAddress(std::string_view value) {
-  auto body = Fields(value, "recipient");
+  auto body = kRecord.Fields(value, "recipient");
   if (!body.ok()) return body.status();
   FieldReader r(*body);
   Field f;
@@ -322,11 +288,11 @@ absl::StatusOr<std::string_view> DecodeRecipientAddress(std::string_view value) 
     if (f.number == 1 && f.type == wire::kBytes) return f.bytes;
   }
   if (!r.status().ok()) return r.status();
-  return Damaged("recipient", "no address");
+  return kRecord.Damaged("recipient", "no address");
 }
 
 std::string EncodeSchedule(const ScheduleRecord& r) {
-  std::string out = Begin();
+  std::string out = kRecord.Begin();
   FieldWriter w(&out);
   w.Varint(1, static_cast<uint64_t>(r.state));
   w.VarintIfSet(2, static_cast<uint64_t>(r.attempts));
@@ -338,11 +304,11 @@ std::string EncodeSchedule(const ScheduleRecord& r) {
 }
 
 absl::StatusOr<ScheduleRecord> DecodeSchedule(std::string_view value) {
-  auto body = Fields(value, "schedule");
+  auto body = kRecord.Fields(value, "schedule");
   if (!body.ok()) return body.status();
   ScheduleRecord r;
   uint64_t state = 1;
-  absl::Status s = ForEachField(*body, "schedule", [&](const Field& f) {
+  absl::Status s = kRecord.ForEachField(*body, "schedule", [&](const Field& f) {
     switch (f.number) {
       case 1:
         return Num(f, &state);
@@ -362,14 +328,14 @@ absl::StatusOr<ScheduleRecord> DecodeSchedule(std::string_view value) {
   });
   if (!s.ok()) return s;
   if (state > static_cast<uint64_t>(RecipientState::kExpired)) {
-    return Damaged("schedule", "unknown state");
+    return kRecord.Damaged("schedule", "unknown state");
   }
   r.state = static_cast<RecipientState>(state);
   return r;
 }
 
 std::string EncodeEvent(const DeliveryEvent& e) {
-  std::string out = Begin();
+  std::string out = kRecord.Begin();
   FieldWriter w(&out);
   w.Bytes(1, e.recipient.Bytes());
   w.Bytes(2, e.content.Bytes());
@@ -384,13 +350,13 @@ std::string EncodeEvent(const DeliveryEvent& e) {
 }
 
 absl::StatusOr<DeliveryEvent> DecodeEvent(std::string_view value) {
-  auto body = Fields(value, "event");
+  auto body = kRecord.Fields(value, "event");
   if (!body.ok()) return body.status();
   DeliveryEvent e;
   uint64_t kind = 0;
   int64_t time_ms = 0, next_ms = -1;
   std::string rcpt, content;
-  absl::Status s = ForEachField(*body, "event", [&](const Field& f) {
+  absl::Status s = kRecord.ForEachField(*body, "event", [&](const Field& f) {
     switch (f.number) {
       case 1:
         return Str(f, &rcpt);
@@ -417,8 +383,9 @@ absl::StatusOr<DeliveryEvent> DecodeEvent(std::string_view value) {
   if (!s.ok()) return s;
   auto r = RecipientId::FromBytes(rcpt);
   auto c = ContentId::FromBytes(content);
-  if (!r || !c) return Damaged("event", "bad ids");
-  if (kind > static_cast<uint64_t>(RecipientState::kExpired)) return Damaged("event", "bad kind");
+  if (!r || !c) return kRecord.Damaged("event", "bad ids");
+  if (kind > static_cast<uint64_t>(RecipientState::kExpired))
+    return kRecord.Damaged("event", "bad kind");
   e.recipient = *r;
   e.content = *c;
   e.kind = static_cast<RecipientState>(kind);
@@ -428,7 +395,7 @@ absl::StatusOr<DeliveryEvent> DecodeEvent(std::string_view value) {
 }
 
 std::string EncodeSuppression(const SuppressionEntry& entry) {
-  std::string out = Begin();
+  std::string out = kRecord.Begin();
   FieldWriter w(&out);
   w.BytesIfSet(1, entry.reason);
   w.BytesIfSet(2, entry.source);
@@ -437,12 +404,12 @@ std::string EncodeSuppression(const SuppressionEntry& entry) {
 }
 
 absl::StatusOr<SuppressionEntry> DecodeSuppression(std::string_view key, std::string_view value) {
-  auto body = Fields(value, "suppression");
+  auto body = kRecord.Fields(value, "suppression");
   if (!body.ok()) return body.status();
   SuppressionEntry e;
   e.address.assign(key.data(), key.size());
   int64_t created_ms = 0;
-  absl::Status s = ForEachField(*body, "suppression", [&](const Field& f) {
+  absl::Status s = kRecord.ForEachField(*body, "suppression", [&](const Field& f) {
     switch (f.number) {
       case 1:
         return Str(f, &e.reason);

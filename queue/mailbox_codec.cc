@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "queue/wire.h"
+#include "queue/wire_record.h"
 
 namespace salvo::queue {
 namespace {
@@ -22,45 +23,10 @@ uint64_t GetBigEndian(std::string_view in) {
   return v;
 }
 
-absl::Status Damaged(const char* what, const char* why) {
-  return absl::DataLossError(fmt::format("mailbox {} record: {}", what, why));
-}
+constexpr wire::RecordFormat kRecord("mailbox", kMailboxFormatVersion);
 
-absl::StatusOr<std::string_view> Fields(std::string_view value, const char* what) {
-  if (value.empty()) return Damaged(what, "empty value");
-  uint8_t version = static_cast<uint8_t>(value[0]);
-  if (version == 0) return Damaged(what, "format version 0");
-  if (version > kMailboxFormatVersion) {
-    return absl::FailedPreconditionError(
-        fmt::format("mailbox {} record has format v{}, newer than this Salvo reads (v{})", what,
-                    version, kMailboxFormatVersion));
-  }
-  return value.substr(1);
-}
-
-std::string Begin() { return std::string(1, static_cast<char>(kMailboxFormatVersion)); }
-
-template <typename On>
-absl::Status ForEachField(std::string_view body, const char* what, On on) {
-  FieldReader r(body);
-  Field f;
-  while (r.Next(&f)) {
-    if (!on(f)) return Damaged(what, "field of the wrong type");
-  }
-  return r.status();
-}
-
-bool Str(const Field& f, std::string* out) {
-  if (f.type != wire::kBytes) return false;
-  out->assign(f.bytes.data(), f.bytes.size());
-  return true;
-}
-template <typename Int>
-bool Num(const Field& f, Int* out) {
-  if (f.type != wire::kVarint) return false;
-  *out = static_cast<Int>(f.varint);
-  return true;
-}
+using wire::Num;
+using wire::Str;
 
 }  // namespace
 
@@ -100,7 +66,7 @@ std::optional<MailboxEntryKeyParts> ParseMailboxEntryKey(std::string_view key) {
 }
 
 std::string EncodeFolderRecord(const FolderRecord& r) {
-  std::string out = Begin();
+  std::string out = kRecord.Begin();
   FieldWriter w(&out);
   w.Bytes(1, r.name);
   w.Varint(2, r.uid_validity);
@@ -111,10 +77,10 @@ std::string EncodeFolderRecord(const FolderRecord& r) {
 }
 
 absl::StatusOr<FolderRecord> DecodeFolderRecord(std::string_view value) {
-  auto body = Fields(value, "folder");
+  auto body = kRecord.Fields(value, "folder");
   if (!body.ok()) return body.status();
   FolderRecord r;
-  absl::Status s = ForEachField(*body, "folder", [&](const Field& f) {
+  absl::Status s = kRecord.ForEachField(*body, "folder", [&](const Field& f) {
     switch (f.number) {
       case 1:
         return Str(f, &r.name);
@@ -131,12 +97,12 @@ absl::StatusOr<FolderRecord> DecodeFolderRecord(std::string_view value) {
     }
   });
   if (!s.ok()) return s;
-  if (r.name.empty()) return Damaged("folder", "no name");
+  if (r.name.empty()) return kRecord.Damaged("folder", "no name");
   return r;
 }
 
 std::string EncodeEntryRecord(const EntryRecord& r) {
-  std::string out = Begin();
+  std::string out = kRecord.Begin();
   FieldWriter w(&out);
   w.Varint(1, r.blob);
   w.VarintIfSet(2, r.flags);
@@ -149,11 +115,11 @@ std::string EncodeEntryRecord(const EntryRecord& r) {
 }
 
 absl::StatusOr<EntryRecord> DecodeEntryRecord(std::string_view value) {
-  auto body = Fields(value, "entry");
+  auto body = kRecord.Fields(value, "entry");
   if (!body.ok()) return body.status();
   EntryRecord r;
   int64_t micros = 0;
-  absl::Status s = ForEachField(*body, "entry", [&](const Field& f) {
+  absl::Status s = kRecord.ForEachField(*body, "entry", [&](const Field& f) {
     switch (f.number) {
       case 1:
         return Num(f, &r.blob);
@@ -186,7 +152,8 @@ std::string EncodeUidValidity(uint32_t v) {
 
 absl::StatusOr<uint32_t> DecodeUidValidity(std::string_view value) {
   uint64_t v = 0;
-  if (!wire::GetVarint(&value, &v) || v > UINT32_MAX) return Damaged("uidvalidity", "bad varint");
+  if (!wire::GetVarint(&value, &v) || v > UINT32_MAX)
+    return kRecord.Damaged("uidvalidity", "bad varint");
   return static_cast<uint32_t>(v);
 }
 

@@ -39,8 +39,16 @@ class AcceptRequest final : public WriteRequest {
       if (content_->campaign) CreateCampaign(b);
     } else {
       int64_t i = core_.contents.Find(target_);
-      if (i < 0)
+      if (i < 0) {
+        // A completed or cancelled campaign keeps its record after its
+        // content is gone: closed to new recipients, not unknown.
+        const CampaignState* st = core_.campaigns.Find(target_);
+        if (st != nullptr && st->closed) {
+          return absl::FailedPreconditionError(fmt::format(
+              "campaign {} is {}", target_.ToString(), st->cancelled ? "cancelled" : "completed"));
+        }
         return absl::NotFoundError(fmt::format("campaign {} not found", target_.ToString()));
+      }
       const ContentSlot& c = core_.contents.at(static_cast<uint32_t>(i));
       if (c.sealed || c.deleting) {
         return absl::FailedPreconditionError(
