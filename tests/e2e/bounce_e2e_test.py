@@ -69,9 +69,16 @@ class BounceEndToEnd(unittest.TestCase):
     start_salvo = base.SalvoEndToEnd.start_salvo
 
     def start_bounce_salvo(self):
-        self.bounce_port = free_port()
-        self.imap_port = free_port()
-        self.pop3_port = free_port()
+        # free_port() may hand out a port again once its probe socket is
+        # closed: draw until every listener of the daemon has its own.
+        taken = {self.smtp_port, self.submission_port, self.http_port, self.peer_port}
+        ports = []
+        while len(ports) < 3:
+            port = free_port()
+            if port not in taken:
+                taken.add(port)
+                ports.append(port)
+        self.bounce_port, self.imap_port, self.pop3_port = ports
         digest = hashlib.sha256(TOKEN.encode()).hexdigest()
         hashed = subprocess.run([base.SALVO, "hash-password", "--iterations", "1000"],
                                 input="op-pass\n", capture_output=True, text=True, check=True)

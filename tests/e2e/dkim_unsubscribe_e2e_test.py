@@ -199,7 +199,12 @@ class DkimUnsubscribeEndToEnd(unittest.TestCase):
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="run-", dir=self.workdir)
-        self.ports = {"smtp": free_port(), "http": free_port(), "peer": free_port()}
+        ports = []
+        while len(ports) < 3:  # free_port() may repeat a port: draw distinct ones
+            port = free_port()
+            if port not in ports:
+                ports.append(port)
+        self.ports = dict(zip(("smtp", "http", "peer"), ports))
         self.peer = Peer(self.dir, self.ports["peer"])
         self.salvo = None
 

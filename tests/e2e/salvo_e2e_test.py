@@ -171,10 +171,14 @@ MESSAGE = (b"From: App <app@sender.test>\r\nTo: <a@example.test>\r\n"
 class SalvoEndToEnd(unittest.TestCase):
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="salvo-e2e-")
-        self.smtp_port = free_port()
-        self.submission_port = free_port()
-        self.peer_port = free_port()
-        self.http_port = free_port()
+        # free_port() may hand out a port again once its probe socket is
+        # closed: draw until each listener has its own.
+        ports = []
+        while len(ports) < 4:
+            port = free_port()
+            if port not in ports:
+                ports.append(port)
+        self.smtp_port, self.submission_port, self.peer_port, self.http_port = ports
         self.peer = None
         self.salvo = None
 
