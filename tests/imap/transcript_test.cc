@@ -24,6 +24,7 @@
 #include "engine/base/strings.h"
 #include "gtest/gtest.h"
 #include "tests/imap/imap_fixture.h"
+#include "tests/support/transcript_files.h"
 
 namespace salvo::imap {
 namespace {
@@ -32,56 +33,10 @@ using namespace std::chrono_literals;
 
 const std::string kDir = SALVO_SOURCE_DIR "/tests/transcripts/imap";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> ListCases() {
-  std::vector<std::string> out;
-  if (DIR* d = opendir(kDir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      std::string n = e->d_name;
-      if (n.size() > 3 && n.substr(n.size() - 3) == ".in") out.push_back(n.substr(0, n.size() - 3));
-    }
-    closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
+std::string ReadFile(const std::string& path) { return salvo::testing::ReadTranscriptFile(path); }
+std::vector<std::string> ListCases() { return salvo::testing::ListTranscriptCases(kDir); }
 std::string Unescape(std::string_view line, bool* crlf) {
-  std::string out;
-  *crlf = true;
-  for (size_t i = 0; i < line.size(); ++i) {
-    if (line[i] != '\\' || i + 1 >= line.size()) {
-      out += line[i];
-      continue;
-    }
-    char e = line[++i];
-    if (e == 'r') {
-      out += '\r';
-    } else if (e == 'n') {
-      out += '\n';
-    } else if (e == 't') {
-      out += '\t';
-    } else if (e == '\\') {
-      out += '\\';
-    } else if (e == 'c' && i + 1 == line.size()) {
-      *crlf = false;
-    } else if (e == 'x' && i + 2 < line.size()) {
-      int v = 0;
-      absl::SimpleHexAtoi(ToAbsl(line.substr(i + 1, 2)), &v);
-      out += static_cast<char>(v);
-      i += 2;
-    } else {
-      out += '\\';
-      out += e;
-    }
-  }
-  return out;
+  return salvo::testing::UnescapeTranscriptLine(line, crlf, salvo::testing::UnknownEscape::kKeep);
 }
 
 std::string Normalize(std::string text) {
