@@ -67,7 +67,8 @@ absl::Status AddCampaignReadAndControlRoutes(HttpRouter& router,
 }  // namespace
 
 absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
-                                 std::function<void()> accepted, std::string staging_dir) {
+                                 std::function<void()> accepted, std::string staging_dir,
+                                 std::shared_ptr<dkim::DkimKeyring> keyring) {
   if (spool == nullptr) return absl::InvalidArgumentError("the submission routes need a spool");
   if (staging_dir.empty()) {
     std::error_code ec;
@@ -75,7 +76,7 @@ absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
     if (ec || staging_dir.empty()) staging_dir = "/tmp";
   }
   auto context = std::make_shared<const SubmissionContext>(
-      SubmissionContext{spool, std::move(accepted), std::move(staging_dir)});
+      SubmissionContext{spool, std::move(accepted), std::move(staging_dir), std::move(keyring)});
   RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/messages", MessagesV1(context),
                              {.body_limit = kMessageBodyLimit}));
   RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/campaigns", CreateCampaignV1(context),

@@ -13,6 +13,7 @@
 #include "api/http/router.h"
 #include "engine/base/metrics.h"
 #include "engine/config/config.h"
+#include "engine/dkim/dkim_keyring.h"
 #include "queue/spool.h"
 
 namespace salvo::api {
@@ -49,8 +50,10 @@ absl::Status AddOperationalRoutes(HttpRouter& router, const OperationalRoutesOpt
 // `spool` must outlive the server; `accepted` (the delivery engine's Kick)
 // runs on the ring thread after each durable accept. CSV uploads are staged
 // in `staging_dir` (default: the system's temporary directory).
+// `keyring` (may be null) answers [dkim] campaign_checks.
 absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
-                                 std::function<void()> accepted, std::string staging_dir = "");
+                                 std::function<void()> accepted, std::string staging_dir = "",
+                                 std::shared_ptr<dkim::DkimKeyring> keyring = nullptr);
 
 // Options for an HTTP listener: its limits (max_line_length bounds the whole
 // request head, max_message_size the largest body any route may accept,

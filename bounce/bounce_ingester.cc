@@ -37,11 +37,57 @@ bool IsHardAddressFailure(const dsn::Classification& c) {
           c.reason == dsn::BounceReason::kInactiveMailbox);
 }
 
+std::string Reason(const dsn::BouncedRecipient& r) {
+  return OneLine(fmt::format("{} {} {}", CategoryLabel(r.classification), r.status, r.diagnostic),
+                 300);
+}
+
+// A failed recipient that is neither a complaint nor a hard address failure
+// but classified: counted toward the soft-bounce limit.
+bool IsSoftCounted(const dsn::BouncedRecipient& r) {
+  return r.action == "failed" && r.classification.category != dsn::BounceCategory::kComplaint &&
+         r.classification.category != dsn::BounceCategory::kUnknown &&
+         !IsHardAddressFailure(r.classification);
+}
+
+bool IsComplaint(const dsn::BounceReport& report, const dsn::BouncedRecipient* r) {
+  return report.kind == dsn::BounceKind::kArfComplaint ||
+         (r != nullptr && r->classification.category == dsn::BounceCategory::kComplaint);
+}
+
+// The recipient a verified report's feedback is about (the token names one):
+// its first failed or complained-about recipient; null if none.
+const dsn::BouncedRecipient* FeedbackRecipient(const dsn::BounceReport& report) {
+  for (const dsn::BouncedRecipient& r : report.recipients) {
+    if (IsComplaint(report, &r) || r.action == "failed") return &r;
+  }
+  return nullptr;
+}
+
+// The campaign feedback of a report (recipient id, time and soft policy left
+// to the caller): a complaint (ARF) or a bounce (a failed recipient); none
+// for delays, auto-replies and unknown reports.
+std::optional<queue::CampaignFeedback> FeedbackOf(const dsn::BounceReport& report,
+                                                  const dsn::BouncedRecipient* about) {
+  queue::CampaignFeedback fb;
+  if (about != nullptr) fb.address = about->address;
+  if (IsComplaint(report, about)) {
+    fb.kind = queue::FeedbackKind::kComplained;
+    fb.category = "complaint";
+    fb.detail = OneLine(report.feedback_type, 40);
+    return fb;
+  }
+  if (about == nullptr) return std::nullopt;
+  fb.kind = queue::FeedbackKind::kBounced;
+  fb.category = CategoryLabel(about->classification);
+  fb.detail = OneLine(fmt::format("{} {}", about->status, about->diagnostic), 300);
+  return fb;
+}
+
 }  // namespace
 
 BounceIngester::BounceIngester(BounceIngesterOptions options)
     : options_(std::move(options)),
-      soft_(options_.soft_bounce_limit, options_.soft_bounce_window),
       parsers_(std::make_unique<WorkerPool>(std::max(options_.parse_threads, 1))) {
   if (!options_.verp_secret.empty()) verp_.emplace(options_.verp_secret);
   options_.limits.rules = options_.rules.get();
@@ -86,35 +132,78 @@ BounceStamp BounceIngester::Attribute(const dsn::BounceReport& report,
   return stamp;
 }
 
-std::vector<queue::SuppressionEntry> BounceIngester::Suppressions(const dsn::BounceReport& report,
-                                                                  const BounceStamp& stamp,
-                                                                  absl::Time now) {
+queue::SuppressionEntry BounceIngester::SoftEntry(const dsn::BouncedRecipient& r,
+                                                  absl::Time now) const {
+  return queue::SuppressionEntry{
+      .address = queue::NormalizeAddress(r.address),
+      .reason = fmt::format("{} soft bounces within {}: {}", options_.soft_bounce_limit,
+                            absl::FormatDuration(options_.soft_bounce_window), Reason(r)),
+      .source = "soft-bounce",
+      .created = now};
+}
+
+Task<bool> BounceIngester::CountSoft(std::string address, absl::Time now) {
+  queue::SoftBouncePolicy policy{.limit = options_.soft_bounce_limit,
+                                 .window = options_.soft_bounce_window};
+  auto count = options_.spool->CountSoftBounce(address, policy, now);
+  absl::StatusOr<bool> reached = co_await count;
+  if (reached.ok()) co_return *reached;
+  spdlog::warn("bounce: soft bounce of {} not counted: {}", OneLine(address, 100),
+               ToStd(reached.status().ToString()));
+  co_return false;
+}
+
+Task<std::vector<queue::SuppressionEntry>> BounceIngester::Feedback(const dsn::BounceReport& report,
+                                                                    absl::Time now,
+                                                                    IngestResult& result) {
   std::vector<queue::SuppressionEntry> out;
-  if (!stamp.verified) return out;
+  const dsn::BouncedRecipient* about = FeedbackRecipient(report);
+  std::optional<queue::CampaignFeedback> fb = FeedbackOf(report, about);
+  bool soft_counted = false;  // `about`'s soft bounce went with the feedback
+  if (fb) {
+    fb->recipient = queue::RecipientId::Parse(result.stamp.recipient_id).value_or(fb->recipient);
+    fb->time = now;
+    if (about != nullptr && IsSoftCounted(*about) && fb->address.find('@') != std::string::npos) {
+      fb->soft = queue::SoftBouncePolicy{.limit = options_.soft_bounce_limit,
+                                         .window = options_.soft_bounce_window};
+    }
+    queue::FeedbackKind kind = fb->kind;
+    std::string category = fb->category;
+    bool with_soft = fb->soft.has_value();
+    auto record = options_.spool->RecordCampaignFeedback(std::move(*fb));
+    absl::StatusOr<queue::FeedbackResult> recorded = co_await record;
+    if (recorded.ok()) {
+      result.stamp.campaign = recorded->campaign.ToString();
+      result.feedback = kind;
+      result.feedback_category = std::move(category);
+      soft_counted = with_soft;
+      if (with_soft && recorded->soft_limit_reached) out.push_back(SoftEntry(*about, now));
+    } else {
+      spdlog::info("bounce: recipient {} not attributed to a campaign: {}",
+                   result.stamp.recipient_id, ToStd(recorded.status().ToString()));
+    }
+  }
+  bool complaint = report.kind == dsn::BounceKind::kArfComplaint;
   for (const dsn::BouncedRecipient& r : report.recipients) {
     if (r.address.empty() || r.address.find('@') == std::string::npos) continue;
-    std::string reason = OneLine(
-        fmt::format("{} {} {}", CategoryLabel(r.classification), r.status, r.diagnostic), 300);
-    const char* source = nullptr;
-    if (report.kind == dsn::BounceKind::kArfComplaint ||
-        r.classification.category == dsn::BounceCategory::kComplaint) {
-      source = "complaint";
-      reason = fmt::format("complaint ({})", OneLine(report.feedback_type, 40));
+    if (complaint || r.classification.category == dsn::BounceCategory::kComplaint) {
+      out.push_back(queue::SuppressionEntry{
+          .address = queue::NormalizeAddress(r.address),
+          .reason = fmt::format("complaint ({})", OneLine(report.feedback_type, 40)),
+          .source = "complaint",
+          .created = now});
     } else if (r.action == "failed" && IsHardAddressFailure(r.classification)) {
-      source = "bounce";
-    } else if (r.action == "failed" && r.classification.category != dsn::BounceCategory::kUnknown &&
-               soft_.Record(queue::NormalizeAddress(r.address), now)) {
-      source = "soft-bounce";
-      reason = fmt::format("{} soft bounces within {}: {}", options_.soft_bounce_limit,
-                           absl::FormatDuration(options_.soft_bounce_window), reason);
+      out.push_back(queue::SuppressionEntry{.address = queue::NormalizeAddress(r.address),
+                                            .reason = Reason(r),
+                                            .source = "bounce",
+                                            .created = now});
+    } else if (IsSoftCounted(r) && !(soft_counted && &r == about)) {
+      auto count = CountSoft(queue::NormalizeAddress(r.address), now);
+      bool reached = co_await count;
+      if (reached) out.push_back(SoftEntry(r, now));
     }
-    if (source == nullptr) continue;
-    out.push_back(queue::SuppressionEntry{.address = queue::NormalizeAddress(r.address),
-                                          .reason = std::move(reason),
-                                          .source = source,
-                                          .created = now});
   }
-  return out;
+  co_return out;
 }
 
 Task<absl::StatusOr<IngestResult>> BounceIngester::Ingest(
@@ -128,7 +217,12 @@ Task<absl::StatusOr<IngestResult>> BounceIngester::Ingest(
   IngestResult result;
   result.stamp = Attribute(report, envelope_recipients);
   result.folder = std::string(FolderFor(report));
-  for (queue::SuppressionEntry& entry : Suppressions(report, result.stamp, now)) {
+  std::vector<queue::SuppressionEntry> suppressions;
+  if (result.stamp.verified) {
+    auto feedback = Feedback(report, now, result);
+    suppressions = co_await feedback;
+  }
+  for (queue::SuppressionEntry& entry : suppressions) {
     std::string address = entry.address;
     std::string source = entry.source;
     auto add = options_.spool->AddSuppression(std::move(entry));
@@ -165,12 +259,14 @@ Task<absl::StatusOr<smtp::AcceptedMessage>> BounceIngester::Accept(smtp::Inbound
     co_return result.status();
   }
   spdlog::info(
-      "bounce {}: from=<{}> kind={} category={} recipient={} verp={} folder={} uid={} "
-      "suppressed={}",
+      "bounce {}: from=<{}> kind={} category={} recipient={} verp={} campaign={} feedback={} "
+      "folder={} uid={} suppressed={}",
       message.session_id, OneLine(message.reverse_path, 100), result->stamp.kind,
       result->stamp.category, OneLine(result->stamp.recipient, 100),
-      result->stamp.verified ? "verified" : "none", result->folder, result->inbox_uid,
-      result->suppressed.size());
+      result->stamp.verified ? "verified" : "none",
+      result->stamp.campaign.empty() ? "-" : result->stamp.campaign,
+      result->feedback ? queue::FeedbackKindName(*result->feedback) : "-", result->folder,
+      result->inbox_uid, result->suppressed.size());
   co_return smtp::AcceptedMessage{.queue_id = fmt::format("bounce-{}", result->inbox_uid)};
 }
 

@@ -7,16 +7,26 @@
 //      the VERP return path found inside the report carries an HMAC-signed
 //      token (engine/render/verp.h). A forged, damaged or missing token
 //      attributes nothing: the bounce is stored but suppresses no one;
-//   3. suppress: with a verified token, each hard-bounced address
+//   3. attribute it to its campaign: with a verified token, a DSN with a
+//      failed recipient counts as "bounced" (category from its
+//      classification) and an ARF report as "complained", through
+//      Spool::RecordCampaignFeedback (the campaign's counter and a feedback
+//      event, queue/feedback.h). A recipient the spool cannot attribute
+//      (a single message, or past the retention) is logged and the bounce
+//      goes on: attribution never refuses or loses a bounce;
+//   4. suppress: with a verified token, each hard-bounced address
 //      (bad-mailbox, bad-domain, inactive-mailbox) and each complained-about
 //      address goes on the spool's suppression list (reason, time, source);
-//      a soft-bounced address only after soft_bounce_limit within the window;
-//   4. store it in the bounce mailbox (queue::Mailbox): INBOX and its
+//      a soft-bounced address only after soft_bounce_limit within the window,
+//      counted durably in the spool (in the same write as step 3's feedback
+//      when it is about the same recipient), so a restart forgets nothing;
+//   5. store it in the bounce mailbox (queue::Mailbox): INBOX and its
 //      category folder, with X-Salvo-* fields prepended (bounce_filing.h).
 //
-// Durability: the SMTP "250" comes only after 3 and 4 are durable. A crash
+// Durability: the SMTP "250" comes only after 3, 4 and 5 are durable. A crash
 // in between makes the sending MTA retry; suppressions are idempotent, so
-// the retry at worst stores a second copy — nothing is lost.
+// the retry at worst stores a second copy and counts the feedback (and a
+// soft bounce) twice — nothing is lost.
 //
 // Threads: Accept() runs on a ring and awaits AsyncOps; one instance serves
 // every shard. The spool (and so its mailbox) must outlive it.
@@ -30,7 +40,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bounce/bounce_filing.h"
-#include "bounce/soft_bounce_counter.h"
 #include "engine/base/worker_pool.h"
 #include "engine/dsn/bounce_parse.h"
 #include "engine/render/verp.h"
@@ -58,6 +67,9 @@ struct IngestResult {
   uint32_t folder_uid = 0;
   BounceStamp stamp;
   std::vector<std::string> suppressed;  // addresses added to the suppression list
+  // Set when the feedback was attributed to a campaign (step 3).
+  std::optional<queue::FeedbackKind> feedback;
+  std::string feedback_category;
 };
 
 class BounceIngester final : public smtp::MessageSink {
@@ -75,13 +87,19 @@ class BounceIngester final : public smtp::MessageSink {
   AsyncOp<absl::StatusOr<dsn::BounceReport>> Parse(const std::string& content);
   BounceStamp Attribute(const dsn::BounceReport& report,
                         const std::vector<std::string>& envelope_recipients) const;
-  // The suppression entries this report calls for (verified reports only).
-  std::vector<queue::SuppressionEntry> Suppressions(const dsn::BounceReport& report,
-                                                    const BounceStamp& stamp, absl::Time now);
+  // Steps 3 and 4 for a verified report: attributes its feedback (filling
+  // result's feedback fields and stamp.campaign), counts its soft bounces and
+  // returns the suppression entries it calls for.
+  Task<std::vector<queue::SuppressionEntry>> Feedback(const dsn::BounceReport& report,
+                                                      absl::Time now, IngestResult& result);
+  // Counts a soft bounce of `address` alone; true at the limit. Errors are
+  // logged and count as false (the bounce is still stored).
+  Task<bool> CountSoft(std::string address, absl::Time now);
+  // The suppression entry of a soft-bounced address that reached the limit.
+  queue::SuppressionEntry SoftEntry(const dsn::BouncedRecipient& r, absl::Time now) const;
 
   BounceIngesterOptions options_;
   std::optional<render::VerpCodec> verp_;
-  SoftBounceCounter soft_;
   std::unique_ptr<WorkerPool> parsers_;
 };
 

@@ -108,7 +108,6 @@ Services::~Services() {
   http_.clear();
   mailboxes_.reset();
   delivery_.reset();
-  dkim::SetDaemonKeyring(nullptr);
   if (spool_ != nullptr) spdlog::info("closing the spool");
   bounces_.reset();  // its parser threads finish before the spool closes
   dispatch_.reset();
@@ -136,6 +135,13 @@ absl::Status Services::OpenSpool() {
   for (Duration d : c.queue.retry_schedule) options.retry.intervals.push_back(ToAbslDuration(d));
   options.retry.jitter = c.queue.retry_jitter;
   options.retry.max_age = ToAbslDuration(c.queue.max_age);
+  options.max_group_bytes = c.queue.max_group_size;
+  options.max_pending_bytes = c.queue.max_pending_size;
+  options.min_free_bytes = c.queue.min_free_space;
+  options.memtable_bytes = c.queue.memtable_size;
+  options.block_cache_bytes = c.queue.block_cache_size;
+  options.feedback_retention = ToAbslDuration(c.queue.feedback_retention);
+  options.sync_wal = c.queue.sync_wal;
   absl::StatusOr<std::unique_ptr<queue::Spool>> spool = queue::Spool::Open(std::move(options));
   if (!spool.ok()) {
     return absl::Status(spool.status().code(),
@@ -183,7 +189,7 @@ absl::Status Services::StartDelivery() {
       dkim::DkimKeyring::Create(config_->dkim);
   if (!keyring.ok()) return keyring.status();
   (*keyring)->set_public_url(config_->api.public_url);
-  dkim::SetDaemonKeyring(*keyring);
+  keyring_ = *keyring;
   options.dkim = *std::move(keyring);
   std::string log_dir = config_->server.data_dir + "/log";
   std::error_code ec;
@@ -280,8 +286,8 @@ absl::Status Services::BindHttp(const ListenerConfig& l) {
   HttpRouter router;
   if (absl::Status st = api::AddOperationalRoutes(router, {}); !st.ok()) return st;
   delivery::DeliveryEngine* engine = delivery_.get();
-  if (absl::Status st =
-          api::AddSubmissionRoutes(router, spool_.get(), [engine] { engine->Kick(); });
+  if (absl::Status st = api::AddSubmissionRoutes(
+          router, spool_.get(), [engine] { engine->Kick(); }, "", keyring_);
       !st.ok()) {
     return st;
   }
@@ -391,9 +397,9 @@ void Services::Apply(std::shared_ptr<const Config> config) {
     }
   }
   if (delivery_ != nullptr && config != config_) delivery_->Apply(config);
-  if (std::shared_ptr<dkim::DkimKeyring> keyring = dkim::DaemonKeyring(); keyring) {
-    keyring->set_public_url(config->api.public_url);
-    if (absl::Status st = keyring->Reload(config->dkim); !st.ok()) {
+  if (keyring_ != nullptr) {
+    keyring_->set_public_url(config->api.public_url);
+    if (absl::Status st = keyring_->Reload(config->dkim); !st.ok()) {
       spdlog::error("{}; keeping the previous DKIM keys", ToStd(st.message()));
     }
   }
@@ -441,7 +447,7 @@ Task<void> Services::RunShard(Ring& ring, int shard) {
     ring.gate().Spawn(http.server->Serve(std::move(http.per_shard[shard])));
   }
   mailboxes_->RunShard(ring, shard);
-  ring.gate().Spawn(delivery_->RunShard(ring, shard));
+  if (!config_->delivery.hold) ring.gate().Spawn(delivery_->RunShard(ring, shard));
   co_await StopRequested(ring);
   std::lock_guard<std::mutex> lock(mu_);
   rings_[shard] = nullptr;

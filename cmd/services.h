@@ -30,6 +30,7 @@
 #include "cmd/mailbox_listeners.h"
 #include "engine/config/config.h"
 #include "engine/delivery/delivery_engine.h"
+#include "engine/dkim/dkim_keyring.h"
 #include "engine/loop/ring.h"
 #include "engine/loop/task.h"
 #include "engine/net/socket.h"
@@ -95,6 +96,8 @@ class Services {
   std::shared_ptr<TlsContext> tls_server_;
   std::string verp_secret_;
   std::unique_ptr<delivery::DeliveryEngine> delivery_;
+  // Shared with the delivery engine (signing) and the HTTP API (campaign checks).
+  std::shared_ptr<dkim::DkimKeyring> keyring_;
   std::shared_ptr<smtp::MessageSink> sink_;
   std::shared_ptr<bounce::BounceIngester> bounces_;
   std::shared_ptr<smtp::MessageSink> dispatch_;  // the smtp kind: relay + bounce MX

@@ -29,10 +29,12 @@ struct CampaignCounters {
   uint64_t cancelled = 0;   // final: cancelled with the campaign
   uint64_t deferred = 0;    // not final: tried, waiting for a retry, now
   uint64_t deferrals = 0;   // deferral events so far (a recipient may have several)
-  // Asynchronous feedback after delivery (issue 7's bounce ingester):
-  // informational, not outcomes (a bounced recipient also counts delivered).
+  // Asynchronous feedback after delivery (spool.h RecordCampaignFeedback:
+  // the bounce MX, one-click unsubscribe): informational, not outcomes (a
+  // bounced recipient also counts delivered).
   uint64_t bounced = 0;
   uint64_t complained = 0;
+  uint64_t unsubscribed = 0;
 
   uint64_t finals() const { return delivered + failed + expired + suppressed + cancelled; }
   // Waiting for their first attempt (or leased for it).
@@ -67,9 +69,6 @@ struct CampaignInfo {
 // What a campaign's control calls can do.
 enum class CampaignControl : uint8_t { kPause, kResume, kCancel };
 
-// Feedback that arrives after delivery (issue 7: DSNs and ARF reports).
-enum class CampaignFeedback : uint8_t { kBounced, kComplained };
-
 // Event counts by outcome (a recipient deferred twice counts two deferrals).
 struct OutcomeCounts {
   uint64_t delivered = 0;
@@ -83,10 +82,30 @@ struct OutcomeCounts {
   }
 };
 
+// Feedback events by kind.
+struct FeedbackCounts {
+  uint64_t bounced = 0;
+  uint64_t complained = 0;
+  uint64_t unsubscribed = 0;
+  uint64_t total() const { return bounced + complained + unsubscribed; }
+};
+
+// Feedback events of one kind and category ("bad-mailbox", "complaint", ...).
+struct FeedbackCategoryCount {
+  FeedbackKind kind = FeedbackKind::kBounced;
+  std::string category;
+  uint64_t count = 0;
+};
+
 // A report computed by streaming a campaign's events with bounded memory.
 struct CampaignReport {
-  uint64_t events = 0;
+  uint64_t events = 0;  // delivery events (the sum of `outcomes`)
   OutcomeCounts outcomes;
+  // Feedback events (not in `events`), and by kind and category: largest
+  // first, at most kReportCategories named, the rest under "other".
+  uint64_t feedback_events = 0;
+  FeedbackCounts feedback;
+  std::vector<FeedbackCategoryCount> feedback_categories;
   // By recipient domain, largest first; at most kReportDomains named, the
   // rest (and any beyond the tracked table) summed under "other".
   std::vector<std::pair<std::string, OutcomeCounts>> domains;
@@ -100,5 +119,6 @@ struct CampaignReport {
 };
 inline constexpr size_t kReportDomains = 50;
 inline constexpr size_t kReportReplies = 50;
+inline constexpr size_t kReportCategories = 50;
 
 }  // namespace salvo::queue

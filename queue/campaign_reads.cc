@@ -32,19 +32,6 @@ SpoolOp<absl::StatusOr<CampaignInfo>> Spool::ControlCampaign(CampaignId id,
   });
 }
 
-SpoolOp<absl::Status> Spool::CountCampaignFeedback(CampaignId id, CampaignFeedback kind) {
-  CampaignCounters delta;
-  if (kind == CampaignFeedback::kBounced) {
-    delta.bounced = 1;
-  } else {
-    delta.complained = 1;
-  }
-  return SpoolOp<absl::Status>(
-      [core = core_.get(), id, delta](SpoolOp<absl::Status>::Done done) mutable {
-        core->committer->Submit(NewFeedbackRequest(*core, id, delta, std::move(done)));
-      });
-}
-
 SpoolOp<absl::StatusOr<std::vector<DeliveryEvent>>> Spool::ReadCampaignEvents(CampaignId id,
                                                                               EventId after,
                                                                               size_t limit) {
@@ -62,6 +49,11 @@ SpoolOp<absl::StatusOr<std::vector<DeliveryEvent>>> Spool::ReadCampaignEvents(Ca
       std::string_view key = ToView(it->key());
       if (key == start || key.size() != kCampaignEventKeySize) continue;
       std::optional<EventId> event = EventId::FromBytes(key.substr(16));
+      ASSIGN_OR_RETURN(CampaignEventRef ref, DecodeCampaignEventRef(ToView(it->value())));
+      if (ref.feedback) {  // a feedback event is its ref alone
+        events.push_back(FeedbackEventOf(ref, *event, id));
+        continue;
+      }
       absl::Status s = db.Get(Cf::kEvents, EventKey(*event), &value);
       if (absl::IsNotFound(s)) continue;  // an event removed by retention
       RETURN_IF_ERROR(s);

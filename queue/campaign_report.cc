@@ -32,6 +32,8 @@ void Merge(OutcomeCounts& into, const OutcomeCounts& c) {
   into.cancelled += c.cancelled;
 }
 
+uint64_t& KindCount(FeedbackCounts& c, FeedbackKind kind);
+
 }  // namespace
 
 void CampaignReportBuilder::Count(OutcomeCounts& c, const CampaignEventRef& ref) {
@@ -58,7 +60,37 @@ void CampaignReportBuilder::Count(OutcomeCounts& c, const CampaignEventRef& ref)
   }
 }
 
+namespace {
+uint64_t& KindCount(FeedbackCounts& c, FeedbackKind kind) {
+  switch (kind) {
+    case FeedbackKind::kComplained:
+      return c.complained;
+    case FeedbackKind::kUnsubscribed:
+      return c.unsubscribed;
+    case FeedbackKind::kBounced:
+      break;
+  }
+  return c.bounced;
+}
+}  // namespace
+
+void CampaignReportBuilder::AddFeedback(const CampaignEventRef& ref) {
+  ++report_.feedback_events;
+  FeedbackKind kind = *ref.feedback;
+  ++KindCount(report_.feedback, kind);
+  auto key = std::make_pair(kind, ref.category);
+  auto it = categories_.find(key);
+  if (it != categories_.end()) {
+    ++it->second;
+  } else if (categories_.size() < kTrackedKeys) {
+    categories_.emplace(std::move(key), 1);
+  } else {
+    ++KindCount(other_categories_, kind);
+  }
+}
+
 void CampaignReportBuilder::Add(const CampaignEventRef& ref) {
+  if (ref.feedback) return AddFeedback(ref);
   ++report_.events;
   Count(report_.outcomes, ref);
   auto d = domains_.find(ref.domain);
@@ -84,6 +116,26 @@ void CampaignReportBuilder::Add(const CampaignEventRef& ref) {
     ++report_.delivered_timed;
     ++histogram_[BucketOf(ref.time_ms - ref.recipient.unix_ms())];
   }
+}
+
+std::vector<FeedbackCategoryCount> CampaignReportBuilder::SortedCategories() const {
+  std::vector<FeedbackCategoryCount> out;
+  out.reserve(categories_.size());
+  for (const auto& [key, n] : categories_) out.push_back({key.first, key.second, n});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    if (a.count != b.count) return a.count > b.count;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    return a.category < b.category;
+  });
+  FeedbackCounts other = other_categories_;
+  for (size_t i = kReportCategories; i < out.size(); ++i)
+    KindCount(other, out[i].kind) += out[i].count;
+  if (out.size() > kReportCategories) out.resize(kReportCategories);
+  for (FeedbackKind kind :
+       {FeedbackKind::kBounced, FeedbackKind::kComplained, FeedbackKind::kUnsubscribed}) {
+    if (uint64_t n = KindCount(other, kind); n > 0) out.push_back({kind, "other", n});
+  }
+  return out;
 }
 
 std::optional<absl::Duration> CampaignReportBuilder::Percentile(double q) const {
@@ -123,6 +175,7 @@ CampaignReport CampaignReportBuilder::Finish() const {
   if (replies.size() > kReportReplies) replies.resize(kReportReplies);
   if (other_replies > 0) replies.emplace_back("other", other_replies);
   out.replies = std::move(replies);
+  out.feedback_categories = SortedCategories();
   out.p50 = Percentile(0.50);
   out.p90 = Percentile(0.90);
   out.p99 = Percentile(0.99);

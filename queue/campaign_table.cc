@@ -29,6 +29,7 @@ absl::StatusOr<std::string_view> Body(std::string_view value, const char* what) 
 }
 
 // The counters, in field order 10.. (never renumber).
+constexpr uint32_t kCounterFieldEnd = 21;
 uint64_t* CounterField(CampaignCounters& c, uint32_t field) {
   switch (field) {
     case 10:
@@ -51,6 +52,8 @@ uint64_t* CounterField(CampaignCounters& c, uint32_t field) {
       return &c.bounced;
     case 19:
       return &c.complained;
+    case 20:
+      return &c.unsubscribed;
     default:
       return nullptr;
   }
@@ -103,7 +106,7 @@ CampaignInfo CampaignState::Info() const {
 
 void AddCounters(CampaignCounters& c, const CampaignCounters& delta, int sign) {
   CampaignCounters copy = delta;
-  for (uint32_t f = 10; f < 20; ++f) {
+  for (uint32_t f = 10; f < kCounterFieldEnd; ++f) {
     uint64_t d = *CounterField(copy, f);
     uint64_t* v = CounterField(c, f);
     *v = sign > 0 ? *v + d : *v - d;
@@ -126,7 +129,7 @@ std::string EncodeCampaignState(const CampaignState& s) {
   w.VarintIfSet(2, (s.closed ? kClosedBit : 0) | (s.paused ? kPausedBit : 0) |
                        (s.cancelled ? kCancelledBit : 0));
   CampaignCounters c = s.counters;
-  for (uint32_t f = 10; f < 20; ++f) w.VarintIfSet(f, *CounterField(c, f));
+  for (uint32_t f = 10; f < kCounterFieldEnd; ++f) w.VarintIfSet(f, *CounterField(c, f));
   return out;
 }
 
@@ -179,6 +182,12 @@ std::string EncodeCampaignEventRef(const CampaignEventRef& ref) {
   w.VarintIfSet(5, static_cast<uint64_t>(ref.code));
   w.BytesIfSet(6, ref.enhanced_status);
   w.BytesIfSet(7, ref.domain);
+  if (ref.feedback) {
+    w.Varint(8, static_cast<uint64_t>(*ref.feedback));
+    w.BytesIfSet(9, ref.category);
+    w.BytesIfSet(10, ref.address);
+    w.BytesIfSet(11, ref.detail);
+  }
   return out;
 }
 
@@ -211,6 +220,18 @@ absl::StatusOr<CampaignEventRef> DecodeCampaignEventRef(std::string_view value) 
       case 7:
         ref.domain.assign(f.bytes.data(), f.bytes.size());
         break;
+      case 8:
+        if (f.varint >= 1 && f.varint <= 3) ref.feedback = static_cast<FeedbackKind>(f.varint);
+        break;
+      case 9:
+        ref.category.assign(f.bytes.data(), f.bytes.size());
+        break;
+      case 10:
+        ref.address.assign(f.bytes.data(), f.bytes.size());
+        break;
+      case 11:
+        ref.detail.assign(f.bytes.data(), f.bytes.size());
+        break;
       default:
         break;
     }
@@ -227,6 +248,18 @@ CampaignEventRef RefOf(const DeliveryEvent& e) {
                           .code = e.response.code,
                           .enhanced_status = e.response.enhanced_status,
                           .domain = AddressDomain(e.address)};
+}
+
+DeliveryEvent FeedbackEventOf(const CampaignEventRef& ref, EventId id, CampaignId campaign) {
+  return DeliveryEvent{.id = id,
+                       .recipient = ref.recipient,
+                       .content = campaign,
+                       .kind = RecipientState::kDelivered,
+                       .time = absl::FromUnixMillis(ref.time_ms),
+                       .address = ref.address,
+                       .reason = ref.detail,
+                       .feedback = ref.feedback,
+                       .category = ref.category};
 }
 
 CampaignCounters DeltaOf(RecipientState kind, OutcomeClass cls, bool was_deferred) {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -73,7 +74,9 @@ enum class OutcomeClass : uint8_t { kPlain = 0, kSuppressed = 1, kCancelled = 2 
 OutcomeClass ClassOfReason(std::string_view reason);
 inline constexpr std::string_view kCancelledReason = "cancelled";
 
-// A campaign event as the report reads it (the full event is in `events`).
+// A campaign event as the report reads it. For a delivery event the full
+// event is in `events`; a feedback event (`feedback` set) is only this ref,
+// which then carries its address, category and detail too.
 struct CampaignEventRef {
   RecipientId recipient;
   RecipientState kind = RecipientState::kDelivered;
@@ -82,11 +85,17 @@ struct CampaignEventRef {
   int code = 0;
   std::string enhanced_status;
   std::string domain;
+  std::optional<FeedbackKind> feedback;
+  std::string category;
+  std::string address;
+  std::string detail;
 };
 std::string EncodeCampaignEventRef(const CampaignEventRef& ref);
 absl::StatusOr<CampaignEventRef> DecodeCampaignEventRef(std::string_view value);
 // The ref of `event` (its domain from its address).
 CampaignEventRef RefOf(const DeliveryEvent& event);
+// The event a feedback ref stands for (`id` from its key, `campaign` its content).
+DeliveryEvent FeedbackEventOf(const CampaignEventRef& ref, EventId id, CampaignId campaign);
 
 // The counter change of one event (final outcome or deferral). `was_deferred`:
 // the recipient had been deferred before (it leaves the deferred count).

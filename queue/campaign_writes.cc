@@ -1,7 +1,7 @@
 // Campaign control: the durable pause / resume / cancel flags, the walk that
 // puts a resumed campaign's parked recipients back in the heap, the cancel job
 // that finalises a cancelled campaign's recipients in bounded batches, and the
-// small write requests of campaign feedback and bulk records.
+// small write request of bulk records.
 //
 // A campaign's flags change in Prepare() (so that every later put of its
 // state record in the same group carries them) and its content's Hold in
@@ -193,31 +193,6 @@ void StartCancel(Spool::Core& core, CampaignId id, StatusDone done) {
   std::make_shared<CancelJob>(core, id, std::move(done))->Step();
 }
 
-class FeedbackRequest final : public WriteRequest {
- public:
-  FeedbackRequest(Spool::Core& core, CampaignId id, CampaignCounters delta, StatusDone done)
-      : core_(core), id_(id), delta_(delta), done_(std::move(done)) {}
-  size_t size_hint() const override { return 64; }
-  absl::Status Prepare(BatchWriter& b) override {
-    campaign_ = core_.campaigns.Find(id_);
-    if (campaign_ == nullptr)
-      return absl::NotFoundError(fmt::format("no campaign {}", id_.ToString()));
-    AddCounters(campaign_->counters, delta_, +1);
-    b.Put(Cf::kCampaigns, CampaignKey(id_), EncodeCampaignState(*campaign_));
-    return absl::OkStatus();
-  }
-  void Apply() override {}
-  void Undo() override { AddCounters(campaign_->counters, delta_, -1); }
-  void Complete(absl::Status status) override { done_(std::move(status)); }
-
- private:
-  Spool::Core& core_;
-  CampaignId id_;
-  CampaignCounters delta_;
-  StatusDone done_;
-  CampaignState* campaign_ = nullptr;
-};
-
 class RecordsRequest final : public WriteRequest {
  public:
   RecordsRequest(Cf cf, std::vector<std::pair<std::string, std::string>> kv, StatusDone done)
@@ -283,11 +258,6 @@ void ResumeInterruptedCancels(Spool::Core& core) {
       if (!s.ok()) spdlog::warn("spool: cancelling campaign {}: {}", id.ToString(), s.ToString());
     });
   }
-}
-
-std::unique_ptr<WriteRequest> NewFeedbackRequest(Spool::Core& core, CampaignId id,
-                                                 CampaignCounters delta, StatusDone done) {
-  return std::make_unique<FeedbackRequest>(core, id, delta, std::move(done));
 }
 
 std::unique_ptr<WriteRequest> NewRecordsRequest(Cf cf,

@@ -23,7 +23,11 @@ inline constexpr uint8_t kFormatVersion = 1;
 // layout or the column families change. 2 added `campaigns` and
 // `campaign_events`; a schema 1 spool is upgraded at open (its campaigns get
 // records, see recovery.cc), and a Salvo that reads only 1 refuses a 2.
-inline constexpr uint32_t kSchemaVersion = 2;
+// 3 added `attributions` and `soft_bounces` and feedback refs in
+// `campaign_events`: a schema 2 spool opens as is (the new column families
+// start empty) and is marked 3; an older Salvo refuses a 3 (RocksDB would
+// refuse it anyway: it does not open the new column families).
+inline constexpr uint32_t kSchemaVersion = 3;
 
 enum class ContentKind : uint8_t { kMessage = 1, kCampaign = 2 };
 

@@ -2,11 +2,16 @@
 
 #include <utility>
 
+#include "engine/base/thread_name.h"
+
 namespace salvo::queue {
 
 GroupCommitter::GroupCommitter(Options options, CommitFn commit)
     : options_(options), commit_(std::move(commit)) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameCurrentThread("spool-commit");
+    Run();
+  });
 }
 
 GroupCommitter::~GroupCommitter() { Stop(); }

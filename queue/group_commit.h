@@ -40,6 +40,8 @@ class BatchWriter {
   virtual void Delete(Cf cf, std::string_view key) = 0;
   // For keys written once and never overwritten (recipients).
   virtual void SingleDelete(Cf cf, std::string_view key) = 0;
+  // Deletes every key in [begin, end) (one range tombstone).
+  virtual void DeleteRange(Cf cf, std::string_view begin, std::string_view end) = 0;
 
  protected:
   ~BatchWriter() = default;

@@ -17,7 +17,19 @@
 //                  campaign id (16) + "s"      -> its CampaignSettings (written once)
 //   campaign_events campaign id (16) + event id (16) -> CampaignEventRef (kind, time,
 //                                                 reply, domain): the campaign's events in
-//                                                 order, written with each event (schema 2)
+//                                                 order, written with each event (schema 2);
+//                                                 feedback events (bounced, complained,
+//                                                 unsubscribed) live only here, their ref
+//                                                 carrying address and category (schema 3)
+//   attributions   recipient id (16)           -> campaign id (16): written in the batch of
+//                                                 a campaign recipient's delivered outcome,
+//                                                 so that a later bounce, complaint or
+//                                                 unsubscribe finds its campaign; ids below
+//                                                 now - feedback_retention go by DeleteRange
+//                                                 (UUIDv7 keys are time-ordered) (schema 3)
+//   soft_bounces   normalised address          -> SoftBounceRecord (feedback_records.h):
+//                                                 soft bounce times within the window
+//                                                 (schema 3)
 //
 // Recipients are keyed under their content so that a campaign's recipients
 // are one range (progress, cancel) and recovery walks recipients and their
@@ -45,8 +57,10 @@ enum class Cf : uint8_t {
   kMailbox,
   kCampaigns,
   kCampaignEvents,
+  kAttributions,
+  kSoftBounces,
 };
-inline constexpr size_t kCfCount = 10;
+inline constexpr size_t kCfCount = 12;
 // RocksDB column family names, indexed by Cf.
 const char* CfName(Cf cf);
 
@@ -84,6 +98,13 @@ inline std::string CampaignEventKey(CampaignId campaign, EventId event) {
   campaign.AppendTo(&k);
   event.AppendTo(&k);
   return k;
+}
+
+inline std::string AttributionKey(RecipientId id) { return id.Bytes(); }
+// The smallest recipient id created at `unix_ms`: every attribution key below
+// it belongs to a recipient created earlier.
+inline std::string AttributionBound(int64_t unix_ms) {
+  return RecipientId(static_cast<uint64_t>(unix_ms < 0 ? 0 : unix_ms) << 16, 0).Bytes();
 }
 
 }  // namespace salvo::queue

@@ -21,6 +21,18 @@ const char* RecipientStateName(RecipientState state) {
   return "unknown";
 }
 
+const char* FeedbackKindName(FeedbackKind kind) {
+  switch (kind) {
+    case FeedbackKind::kBounced:
+      return "bounced";
+    case FeedbackKind::kComplained:
+      return "complained";
+    case FeedbackKind::kUnsubscribed:
+      return "unsubscribed";
+  }
+  return "unknown";
+}
+
 std::string NormalizeAddress(std::string_view address) {
   return absl::AsciiStrToLower(ToAbsl(address));
 }

@@ -121,6 +121,11 @@ enum class RecipientState : uint8_t {
 };
 const char* RecipientStateName(RecipientState state);
 
+// Feedback that arrives after delivery: a bounce (DSN) or complaint (ARF)
+// at the bounce MX, or a one-click unsubscribe. Values are on-disk contract.
+enum class FeedbackKind : uint8_t { kBounced = 1, kComplained = 2, kUnsubscribed = 3 };
+const char* FeedbackKindName(FeedbackKind kind);  // "bounced", "complained", "unsubscribed"
+
 // A stored recipient as read back from the spool.
 struct Recipient {
   RecipientId id;
@@ -163,6 +168,11 @@ struct DeliveryEvent {
   RemoteResponse response;
   std::string reason;
   std::optional<absl::Time> next_attempt;  // for deferrals
+  // Set for a feedback event (campaign events only, spool.h
+  // RecordCampaignFeedback): then `kind` is kDelivered, `reason` the detail,
+  // `category` e.g. "bad-mailbox", "complaint", "one-click".
+  std::optional<FeedbackKind> feedback;
+  std::string category;
 };
 
 // An address mail must not be sent to (hard bounces, complaints, manual).

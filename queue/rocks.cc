@@ -23,8 +23,9 @@ namespace salvo::queue {
 
 const char* CfName(Cf cf) {
   static constexpr const char* kNames[kCfCount] = {
-      "default", "content_meta", "contents", "recipients", "schedule",
-      "events",  "suppressions", "mailbox",  "campaigns",  "campaign_events"};
+      "default",   "content_meta",    "contents",     "recipients",
+      "schedule",  "events",          "suppressions", "mailbox",
+      "campaigns", "campaign_events", "attributions", "soft_bounces"};
   return kNames[static_cast<size_t>(cf)];
 }
 
@@ -161,6 +162,7 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const SpoolOptions& optio
     cfs.emplace_back(CfName(cf), CfOptions(cf, cache));
   }
   std::unique_ptr<RocksDb> r(new RocksDb);
+  r->sync_wal_ = options.sync_wal;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, cfs, &handles, &raw);
@@ -179,7 +181,7 @@ RocksDb::~RocksDb() {
 absl::Status RocksDb::WriteSynced(rocksdb::WriteBatch* batch) {
   CheckNotOnRing("write");
   rocksdb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = sync_wal_;
   // The writer thread is allowed to wait through a write stall: the stall
   // then reaches callers as latency, and as Unavailable once the committer's
   // queue is full. A ring thread never gets here.

@@ -35,7 +35,8 @@ class RocksDb : public PointReader {
   rocksdb::DB* db() { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Cf c) { return cfs_[static_cast<size_t>(c)]; }
 
-  // One synced write (the group commit's).
+  // One write of the group commit, synced unless SpoolOptions::sync_wal is
+  // off.
   absl::Status WriteSynced(rocksdb::WriteBatch* batch);
   absl::Status Get(Cf cf, std::string_view key, std::string* value) override;
   std::unique_ptr<rocksdb::Iterator> Scan(Cf cf, bool fill_cache);
@@ -45,6 +46,7 @@ class RocksDb : public PointReader {
  private:
   RocksDb() = default;
   std::unique_ptr<rocksdb::DB> db_;
+  bool sync_wal_ = true;  // SpoolOptions::sync_wal
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
 };
 
@@ -57,6 +59,9 @@ class RocksBatch final : public BatchWriter {
   void Delete(Cf cf, std::string_view key) override { batch_.Delete(db_->cf(cf), ToSlice(key)); }
   void SingleDelete(Cf cf, std::string_view key) override {
     batch_.SingleDelete(db_->cf(cf), ToSlice(key));
+  }
+  void DeleteRange(Cf cf, std::string_view begin, std::string_view end) override {
+    batch_.DeleteRange(db_->cf(cf), ToSlice(begin), ToSlice(end));
   }
   rocksdb::WriteBatch* raw() { return &batch_; }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "engine/base/status_macros.h"
 #include "queue/spool_core.h"
@@ -88,6 +89,12 @@ absl::Status CheckSchema(RocksDb& db) {
   return absl::OkStatus();
 }
 
+absl::Status LoadSuppressionFilter(RocksDb& db, SuppressionFilter& filter) {
+  auto it = db.Scan(Cf::kSuppressions, /*fill_cache=*/false);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) filter.Add(ToView(it->key()));
+  return FromRocks(it->status(), "load suppressions");
+}
+
 }  // namespace
 
 Spool::Spool(std::unique_ptr<Core> core) : core_(std::move(core)) {}
@@ -100,13 +107,14 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
   ASSIGN_OR_RETURN(core->db, RocksDb::Open(core->options));
   RETURN_IF_ERROR(CheckSchema(*core->db));
   RETURN_IF_ERROR(Recover(*core));
+  RETURN_IF_ERROR(LoadSuppressionFilter(*core->db, core->suppressions));
   ASSIGN_OR_RETURN(core->mailbox, Mailbox::Open(*core));
   Core* c = core.get();
   core->committer = std::make_unique<GroupCommitter>(
       GroupCommitter::Options{.max_group_bytes = c->options.max_group_bytes,
                               .max_pending_bytes = c->options.max_pending_bytes},
       [c](GroupCommitter::Group& group) { c->CommitGroup(group); });
-  core->reader = std::make_unique<Executor>();
+  core->reader = std::make_unique<Executor>(1, "spool-read");
   core->sweeper = std::thread([c] { c->SweepLoop(); });
   ResumeInterruptedCancels(*c);
   return std::unique_ptr<Spool>(new Spool(std::move(core)));
@@ -201,8 +209,9 @@ SpoolOp<absl::Status> Spool::CloseCampaign(CampaignId campaign) {
 std::vector<DueRecipient> Spool::TakeDue(size_t max, absl::Time now) {
   UnixSeconds now_s = ToIndexSeconds(now);
   UnixSeconds lease_end = ToIndexSeconds(now + core_->options.lease);
+  UnixSeconds sweep_s = std::max<UnixSeconds>(
+      1, static_cast<UnixSeconds>(absl::ToInt64Seconds(core_->options.sweep_interval)));
   std::vector<DueRecipient> out;
-  std::vector<ExpiryItem> expired;
   std::vector<ExpiryItem> cancelled;
   {
     std::lock_guard<std::mutex> lock(core_->mu);
@@ -227,8 +236,10 @@ std::vector<DueRecipient> Spool::TakeDue(size_t max, absl::Time now) {
         continue;
       }
       if (now_s > core_->ExpiryOf(e)) {  // due exactly at expiry: one last try
-        schedule.Unplace(*slot, EntryState::kExpiring);
-        expired.push_back({*slot, e.id(), c.id, e.content, e.attempts});
+        // Past its maximum age: not handed out. The sweep expires it, after
+        // the failure DSN it may owe is queued (ExpiryNotifier), which cannot
+        // be done here on a ring; until then it waits out of the way.
+        schedule.Place(*slot, EntryState::kQueued, now_s + sweep_s);
         continue;
       }
       schedule.Place(*slot, EntryState::kInFlight, lease_end);
@@ -241,7 +252,6 @@ std::vector<DueRecipient> Spool::TakeDue(size_t max, absl::Time now) {
                                  .lease = *slot | uint64_t{e.lease_generation} << 32});
     }
   }
-  if (!expired.empty()) core_->SubmitExpiry(std::move(expired));
   if (!cancelled.empty()) SubmitCancels(*core_, std::move(cancelled));
   return out;
 }
@@ -373,7 +383,12 @@ SpoolOp<absl::Status> Spool::RemoveSuppression(std::string address) {
 SpoolOp<absl::StatusOr<std::optional<SuppressionEntry>>> Spool::FindSuppression(
     std::string address) {
   using R = absl::StatusOr<std::optional<SuppressionEntry>>;
-  return OnReader<R>(core_.get(), [key = NormalizeAddress(address)](RocksDb& db) -> R {
+  std::string key = NormalizeAddress(address);
+  // The common answer, "not suppressed", without a read or a thread hop.
+  if (!core_->suppressions.MayContain(key)) {
+    return SpoolOp<R>::Ready(R(std::optional<SuppressionEntry>()));
+  }
+  return OnReader<R>(core_.get(), [key = std::move(key)](RocksDb& db) -> R {
     std::string value;
     absl::Status s = db.Get(Cf::kSuppressions, key, &value);
     if (absl::IsNotFound(s)) return std::optional<SuppressionEntry>();
@@ -386,7 +401,7 @@ SpoolOp<absl::StatusOr<std::optional<SuppressionEntry>>> Spool::FindSuppression(
 
 SpoolOp<absl::StatusOr<Recipient>> Spool::ReadRecipient(ContentId content, RecipientId id) {
   using R = absl::StatusOr<Recipient>;
-  return OnReader<R>(core_.get(), [content, id](RocksDb& db) -> R {
+  return OnReader<R>(core_.get(), [core = core_.get(), content, id](RocksDb& db) -> R {
     std::string key = RecipientKey(content, id);
     std::string value;
     absl::Status s = db.Get(Cf::kRecipients, key, &value);
@@ -402,10 +417,11 @@ SpoolOp<absl::StatusOr<Recipient>> Spool::ReadRecipient(ContentId content, Recip
                 .dsn = std::move(stored.dsn),
                 .accepted_at = absl::FromUnixMillis(id.unix_ms())};
     r.next_attempt = r.accepted_at;
-    // One more point read on the same job (a bloom-filter miss for almost
-    // every address): suppressions added since the accept stop delivery.
+    // Suppressions added since the accept stop delivery: the in-memory
+    // filter answers for almost every address, a point read for the rest.
     std::string address_key = NormalizeAddress(r.address);
-    s = db.Get(Cf::kSuppressions, address_key, &value);
+    s = core->suppressions.MayContain(address_key) ? db.Get(Cf::kSuppressions, address_key, &value)
+                                                   : absl::NotFoundError("");
     if (s.ok()) {
       absl::StatusOr<SuppressionEntry> entry = DecodeSuppression(address_key, value);
       r.suppressed = true;
@@ -475,24 +491,60 @@ SpoolOp<absl::StatusOr<std::vector<DeliveryEvent>>> Spool::ReadEvents(EventId af
 
 size_t Spool::SweepExpired(absl::Time now) { return core_->Sweep(now); }
 
+void Spool::set_expiry_notifier(ExpiryNotifier notifier) {
+  std::lock_guard<std::mutex> lock(core_->notifier_mu);
+  core_->notifier = std::move(notifier);
+}
+
+bool Spool::Core::ShouldExpire(const ScheduleEntry& e, UnixSeconds now_s, bool* lost) const {
+  // Queued, or leased but its lease ran out (the engine may be paused and not
+  // calling TakeDue): nobody is delivering it. Paused campaigns' recipients
+  // expire at their maximum age too.
+  *lost = e.state == EntryState::kInFlight && e.due <= now_s;
+  bool idle = e.state == EntryState::kQueued || e.state == EntryState::kPaused;
+  return (idle || *lost) && now_s > ExpiryOf(e);
+}
+
 size_t Spool::Core::Sweep(absl::Time now) {
+  // Two passes with the notifier between them, which runs without spool
+  // locks: first the candidates, then — for those still expirable and not
+  // held back — the expiry itself.
+  std::lock_guard<std::mutex> notifier_lock(notifier_mu);  // one sweep at a time
   UnixSeconds now_s = ToIndexSeconds(now);
-  std::vector<ExpiryItem> items;
+  std::vector<ExpiryItem> candidates;
+  std::vector<ExpiringRecipient> notices;
   for (Schedule::Slot begin = 0;; begin += kSweepSlotsPerLock) {
     std::lock_guard<std::mutex> lock(mu);  // short holds: ring threads wait on it
     Schedule::Slot end = std::min(schedule.slot_limit(), begin + kSweepSlotsPerLock);
     if (begin >= end) break;
     for (Schedule::Slot slot = begin; slot < end; ++slot) {
-      ScheduleEntry& e = schedule.at(slot);
-      // Queued, or leased but its lease ran out (the engine may be paused
-      // and not calling TakeDue): nobody is delivering it.
-      // Paused campaigns' recipients expire at their maximum age too.
-      bool lost = e.state == EntryState::kInFlight && e.due <= now_s;
-      bool idle = e.state == EntryState::kQueued || e.state == EntryState::kPaused;
-      if ((!idle && !lost) || now_s <= ExpiryOf(e)) continue;
+      const ScheduleEntry& e = schedule.at(slot);
+      bool lost = false;
+      if (!ShouldExpire(e, now_s, &lost)) continue;
+      ContentId content = contents.at(e.content).id;
+      candidates.push_back({slot, e.id(), content, e.content, e.attempts});
+      if (notifier) notices.push_back({content, e.id(), e.attempts, lost});
+    }
+  }
+  if (candidates.empty()) return 0;
+  absl::flat_hash_set<ContentId> held;
+  if (notifier) {
+    for (ContentId c : notifier(notices)) held.insert(c);
+  }
+  std::vector<ExpiryItem> items;
+  items.reserve(candidates.size());
+  for (size_t i = 0; i < candidates.size(); i += kSweepSlotsPerLock) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (size_t j = i; j < std::min(candidates.size(), i + kSweepSlotsPerLock); ++j) {
+      const ExpiryItem& c = candidates[j];
+      if (held.contains(c.content)) continue;
+      const ScheduleEntry& e = schedule.at(c.slot);
+      bool lost = false;
+      // Taken, delivered or freed meanwhile: no longer this sweep's.
+      if (e.id() != c.id || !ShouldExpire(e, now_s, &lost)) continue;
       if (lost) ++leases_lost;
-      schedule.Unplace(slot, EntryState::kExpiring);
-      items.push_back({slot, e.id(), contents.at(e.content).id, e.content, e.attempts});
+      schedule.Unplace(c.slot, EntryState::kExpiring);
+      items.push_back(c);
     }
   }
   size_t n = items.size();
@@ -543,7 +595,8 @@ void Spool::Core::CommitGroup(GroupCommitter::Group& group) {
   for (auto& r : group) r->Load(*db);
   std::vector<absl::Status> status(group.size());
   absl::Status space = CheckSpace();
-  RocksBatch batch(db.get());
+  RocksBatch rocks_batch(db.get());
+  SuppressionRecordingBatch batch(rocks_batch, suppressions);
   bool any = false;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -552,18 +605,18 @@ void Spool::Core::CommitGroup(GroupCommitter::Group& group) {
         status[i] = space;
         continue;
       }
-      batch.raw()->SetSavePoint();
+      rocks_batch.raw()->SetSavePoint();
       status[i] = group[i]->Prepare(batch);
       if (status[i].ok()) {
         any = true;
       } else {
-        batch.raw()->RollbackToSavePoint().PermitUncheckedError();
+        rocks_batch.raw()->RollbackToSavePoint().PermitUncheckedError();
       }
     }
   }
   absl::Status write;
   if (any) {
-    write = db->WriteSynced(batch.raw());
+    write = db->WriteSynced(rocks_batch.raw());
     if (!write.ok()) {
       spdlog::error("spool: write failed; refusing writes until it recovers: {}", write.ToString());
       write_error = write;
@@ -580,6 +633,7 @@ void Spool::Core::CommitGroup(GroupCommitter::Group& group) {
         if (status[i].ok()) group[i]->Undo();
       }
     }
+    soft_in_group.clear();
   }
   for (size_t i = 0; i < group.size(); ++i) {
     group[i]->Complete(status[i].ok() ? write : status[i]);
@@ -642,12 +696,22 @@ void Spool::Core::SubmitExpiry(std::vector<ExpiryItem> items) {
   }
 }
 
+void Spool::Core::MaintainFeedback(absl::Time now) {
+  if (now - last_feedback_expiry < options.feedback_maintenance_interval) return;
+  last_feedback_expiry = now;
+  queue::ExpireFeedback(*this, now, [](absl::Status s) {
+    if (!s.ok()) spdlog::warn("spool: expiring feedback records: {}", s.ToString());
+  });
+}
+
 void Spool::Core::SweepLoop() {
   auto interval = absl::ToChronoMilliseconds(options.sweep_interval);
   std::unique_lock<std::mutex> lock(sweep_mu);
   while (!sweep_cv.wait_for(lock, interval, [this] { return stopping; })) {
     lock.unlock();
-    Sweep(absl::Now());
+    absl::Time now = absl::Now();
+    Sweep(now);
+    MaintainFeedback(now);
     lock.lock();
   }
 }

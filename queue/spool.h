@@ -30,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "queue/campaign_info.h"
+#include "queue/feedback.h"
 #include "queue/ids.h"
 #include "queue/records.h"
 #include "queue/spool_op.h"
@@ -179,22 +181,62 @@ class Spool {
   // or pausing a cancelled one; NotFound for an unknown id.
   SpoolOp<absl::StatusOr<CampaignInfo>> ControlCampaign(CampaignId id, CampaignControl control);
   // The campaign's events after `after` (exclusive), oldest first, from its
-  // index (no scan of other campaigns' events). Events written before schema
-  // 2 are not indexed.
+  // index (no scan of other campaigns' events): delivery events and feedback
+  // events (DeliveryEvent::feedback set; only here, not in ReadEvents).
+  // Events written before schema 2 are not indexed.
   SpoolOp<absl::StatusOr<std::vector<DeliveryEvent>>> ReadCampaignEvents(CampaignId id,
                                                                          EventId after,
                                                                          size_t limit);
   // Streams the campaign's events through a CampaignReportBuilder on the
   // reader thread (bounded memory; time linear in the campaign's events).
   SpoolOp<absl::StatusOr<CampaignReport>> ReportCampaign(CampaignId id);
-  // Issue 7's hook: counts a bounce or complaint received for the campaign.
-  SpoolOp<absl::Status> CountCampaignFeedback(CampaignId id, CampaignFeedback kind);
+
+  // --- feedback (feedback.h; durable on OK) ---
+  // Attributes a bounce, complaint or unsubscribe to its campaign: the
+  // campaign (feedback.campaign, or the recipient's attribution record) gets
+  // its counter raised and a feedback event in its event index
+  // (ReadCampaignEvents, ReportCampaign), and with feedback.soft the address's
+  // soft-bounce count is raised — all in one synced write. NotFound when the
+  // recipient has no attribution (unknown, never delivered as a campaign
+  // recipient, or past feedback_retention) or the campaign is unknown: then
+  // nothing was written (count a soft bounce with CountSoftBounce instead).
+  // Not idempotent: the same bounce recorded twice counts twice.
+  SpoolOp<absl::StatusOr<FeedbackResult>> RecordCampaignFeedback(CampaignFeedback feedback);
+  // Counts one soft bounce of `address` (normalised here) at `now`; true
+  // when it reaches policy.limit within policy.window (the count then starts
+  // again). Durable; survives restarts.
+  SpoolOp<absl::StatusOr<bool>> CountSoftBounce(std::string address, SoftBouncePolicy policy,
+                                                absl::Time now = absl::Now());
+  // Drops the attribution records of recipients created before
+  // now - feedback_retention (one DeleteRange) and the soft-bounce counts
+  // whose window ended. The spool runs this itself at its first sweep after
+  // opening and then every feedback_maintenance_interval.
+  SpoolOp<absl::Status> ExpireFeedback(absl::Time now = absl::Now());
 
   // --- maintenance ---
   // Expires every queued recipient past its maximum age, and every leased
   // one whose lease ran out (the spool also runs this every sweep_interval).
   // Returns how many it submitted for expiry.
   size_t SweepExpired(absl::Time now = absl::Now());
+
+  // A recipient a sweep is about to expire on its own (no delivery attempt
+  // decided it: it sat queued or paused, or its lease ran out).
+  struct ExpiringRecipient {
+    ContentId content;
+    RecipientId id;
+    int attempts = 0;
+    bool lease_lost = false;
+  };
+  // Called by every sweep (on the sweeper thread or SweepExpired's caller,
+  // never under a spool lock; it may block on spool ops with Wait()) before
+  // the expiries are written: the delivery engine makes the failure DSNs
+  // they owe here. It returns the contents whose recipients must not expire
+  // yet (their notice could not be queued): those stay as they are and come
+  // back at the next sweep. Set before the sweeps matter; null clears it
+  // (the caller must outlive its notifier or clear it).
+  using ExpiryNotifier =
+      std::function<std::vector<ContentId>(const std::vector<ExpiringRecipient>&)>;
+  void set_expiry_notifier(ExpiryNotifier notifier);
   SpoolStats stats() const;
   const RecoveryReport& recovery() const;
   // Blocking: compares every record with the index. Tools and tests.

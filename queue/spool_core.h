@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "queue/campaign_table.h"
 #include "queue/codec.h"
@@ -27,6 +28,7 @@
 #include "queue/rocks.h"
 #include "queue/schedule.h"
 #include "queue/spool.h"
+#include "queue/suppression_filter.h"
 #include "queue/tables.h"
 
 namespace salvo::queue {
@@ -95,10 +97,16 @@ struct Spool::Core {
   std::shared_mutex db_mu;
 
   mutable std::mutex mu;
-  Schedule schedule;        // guarded by mu
-  DomainTable domains;      // guarded by mu
-  ContentTable contents;    // guarded by mu
-  CampaignTable campaigns;  // guarded by mu
+  Schedule schedule;               // guarded by mu
+  DomainTable domains;             // guarded by mu
+  ContentTable contents;           // guarded by mu
+  CampaignTable campaigns;         // guarded by mu
+  SuppressionFilter suppressions;  // its own lock; fed by CommitGroup
+
+  // Soft-bounce records changed by requests of the group being prepared
+  // (address -> new value, "" when deleted): a later request of the same
+  // group reads them instead of what it loaded. Cleared after each group.
+  absl::flat_hash_map<std::string, std::string> soft_in_group;  // guarded by mu
 
   std::atomic<uint64_t> expired{0};
   std::atomic<uint64_t> leases_lost{0};
@@ -111,10 +119,14 @@ struct Spool::Core {
   absl::Status write_error;
   absl::Time last_resume = absl::InfinitePast();
 
+  std::mutex notifier_mu;          // held while the notifier runs
+  Spool::ExpiryNotifier notifier;  // guarded by notifier_mu
+
   std::thread sweeper;
   std::mutex sweep_mu;
   std::condition_variable sweep_cv;
-  bool stopping = false;  // guarded by sweep_mu
+  bool stopping = false;                                   // guarded by sweep_mu
+  absl::Time last_feedback_expiry = absl::InfinitePast();  // sweeper thread only
 
   // Writes one group (GroupCommitter's CommitFn).
   void CommitGroup(GroupCommitter::Group& group);
@@ -132,9 +144,14 @@ struct Spool::Core {
   uint32_t MaxAgeSeconds(const ContentSlot& c) const;
   // The time past which the recipient in `e` expires (mu held).
   UnixSeconds ExpiryOf(const ScheduleEntry& e) const;
+  // The sweep's rule (under mu): queued/paused past the maximum age, or
+  // leased with the lease run out (*lost) and past it.
+  bool ShouldExpire(const ScheduleEntry& e, UnixSeconds now_s, bool* lost) const;
   void SubmitExpiry(std::vector<ExpiryItem> items);
   // Spool::SweepExpired.
   size_t Sweep(absl::Time now);
+  // Runs ExpireFeedback when feedback_maintenance_interval has passed.
+  void MaintainFeedback(absl::Time now);
   void SweepLoop();
 
   // Last: destroyed first, while the database is still open.
@@ -194,9 +211,10 @@ void ControlCampaign(Spool::Core& core, CampaignId id, CampaignControl control, 
 void SubmitCancels(Spool::Core& core, std::vector<ExpiryItem> items);
 // At start-up: finishes the cancels a crash interrupted.
 void ResumeInterruptedCancels(Spool::Core& core);
-// Counts a bounce or complaint for a campaign (issue 7's hook).
-std::unique_ptr<WriteRequest> NewFeedbackRequest(Spool::Core& core, CampaignId id,
-                                                 CampaignCounters delta, StatusDone done);
+// Spool::ExpireFeedback (feedback_writes.cc): scans the soft-bounce counts
+// on the reader thread, then submits their deletion and the attribution
+// DeleteRange.
+void ExpireFeedback(Spool::Core& core, absl::Time now, StatusDone done);
 // Puts several records of one column family in one atomic write.
 std::unique_ptr<WriteRequest> NewRecordsRequest(Cf cf,
                                                 std::vector<std::pair<std::string, std::string>> kv,

@@ -26,6 +26,16 @@ struct SpoolOptions {
   size_t max_pending_bytes = size_t{256} << 20;
   // How often the spool looks for recipients past their maximum age.
   absl::Duration sweep_interval = absl::Seconds(30);
+  // How long after a campaign recipient was accepted a bounce, complaint or
+  // unsubscribe can still be attributed to its campaign (feedback.h): each
+  // delivered campaign recipient leaves a 32-byte record for that long. Zero
+  // writes no records (feedback then attributes nothing but unsubscribes).
+  absl::Duration feedback_retention = absl::Hours(30 * 24);
+  // How often expired attribution records and soft-bounce counts are dropped.
+  absl::Duration feedback_maintenance_interval = absl::Hours(1);
+  // false: accepts are acknowledged before the WAL is fsynced (a power loss
+  // can lose them). For tests and throwaway hosts only.
+  bool sync_wal = true;
   // RocksDB memory: all memtables together, and the block cache.
   size_t memtable_bytes = size_t{128} << 20;
   size_t block_cache_bytes = size_t{64} << 20;

@@ -170,6 +170,14 @@ class CloseCampaignRequest final : public WriteRequest {
   bool deleted_ = false;
 };
 
+// The attribution key and value side by side in `out` (no allocation).
+void PutAttribution(RecipientId rcpt, CampaignId campaign, char* out) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(rcpt.hi() >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) out[8 + i] = static_cast<char>(rcpt.lo() >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) out[16 + i] = static_cast<char>(campaign.hi() >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) out[24 + i] = static_cast<char>(campaign.lo() >> (56 - 8 * i));
+}
+
 std::string LoadAddress(PointReader& reader, ContentId content, RecipientId id) {
   std::string value;
   if (!reader.Get(Cf::kRecipients, RecipientKey(content, id), &value).ok()) return {};
@@ -202,7 +210,17 @@ class OutcomeRequest final : public WriteRequest {
     if (deferred()) event.next_attempt = plan_.next_attempt;
     b.Put(Cf::kEvents, EventKey(event.id), EncodeEvent(event));
     campaign_ = core_.contents.at(plan_.content_index).campaign;
-    if (campaign_ != nullptr) delta_ = IndexCampaignEvent(*campaign_, event, plan_.attempts > 1, b);
+    if (campaign_ != nullptr) {
+      delta_ = IndexCampaignEvent(*campaign_, event, plan_.attempts > 1, b);
+      // A later bounce, complaint or unsubscribe finds its campaign here.
+      if (plan_.state == RecipientState::kDelivered &&
+          core_.options.feedback_retention > absl::ZeroDuration()) {
+        char key[RecipientId::kBytes + ContentId::kBytes];
+        PutAttribution(plan_.id, campaign_->id, key);
+        b.Put(Cf::kAttributions, std::string_view(key, RecipientId::kBytes),
+              std::string_view(key + RecipientId::kBytes, ContentId::kBytes));
+      }
+    }
     std::string key = RecipientKey(plan_.content, plan_.id);
     if (deferred()) {
       ScheduleRecord record{.state = RecipientState::kDeferred,

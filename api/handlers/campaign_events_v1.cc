@@ -9,8 +9,23 @@ namespace {
 
 constexpr int kMaxPage = 1000;
 
-// The shape of GET /v1/events' events (events_v1.cc).
+// A bounce, complaint or unsubscribe (docs/api.md).
+nlohmann::ordered_json FeedbackJson(const queue::DeliveryEvent& e) {
+  nlohmann::ordered_json j;
+  j["id"] = e.id.ToString();
+  j["recipient"] = e.recipient.ToString();
+  j["content"] = e.content.ToString();
+  j["kind"] = queue::FeedbackKindName(*e.feedback);
+  j["category"] = e.category;
+  j["time"] = Rfc3339(e.time);
+  j["address"] = e.address;
+  j["reason"] = e.reason;
+  return j;
+}
+
+// The shape of GET /v1/events' events (events_v1.cc), or FeedbackJson.
 nlohmann::ordered_json EventJson(const queue::DeliveryEvent& e) {
+  if (e.feedback) return FeedbackJson(e);
   nlohmann::ordered_json j;
   j["id"] = e.id.ToString();
   j["recipient"] = e.recipient.ToString();

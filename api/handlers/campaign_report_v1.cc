@@ -21,6 +21,10 @@ std::array<std::pair<const char*, uint64_t>, 6> Outcomes(const Counts& c) {
            {"cancelled", c.cancelled}}};
 }
 
+std::array<std::pair<const char*, uint64_t>, 3> Feedback(const queue::FeedbackCounts& c) {
+  return {{{"bounced", c.bounced}, {"complained", c.complained}, {"unsubscribed", c.unsubscribed}}};
+}
+
 nlohmann::ordered_json Seconds(const std::optional<absl::Duration>& d) {
   if (!d) return nullptr;
   return std::round(absl::ToDoubleSeconds(*d) * 1000) / 1000;
@@ -52,6 +56,18 @@ nlohmann::ordered_json ReportJson(const queue::CampaignInfo& info, const queue::
     replies.push_back(std::move(e));
   }
   j["replies"] = std::move(replies);
+  nlohmann::ordered_json feedback;
+  for (const auto& [name, n] : Feedback(r.feedback)) feedback[name] = n;
+  j["feedback"] = std::move(feedback);
+  nlohmann::ordered_json categories = nlohmann::ordered_json::array();
+  for (const queue::FeedbackCategoryCount& c : r.feedback_categories) {
+    nlohmann::ordered_json e;
+    e["kind"] = queue::FeedbackKindName(c.kind);
+    e["category"] = c.category;
+    e["count"] = c.count;
+    categories.push_back(std::move(e));
+  }
+  j["feedback_categories"] = std::move(categories);
   nlohmann::ordered_json delivery;
   delivery["count"] = r.delivered_timed;
   delivery["p50"] = Seconds(r.p50);
@@ -85,6 +101,10 @@ std::string ReportCsv(const queue::CampaignReport& r) {
     }
   }
   for (const auto& [reply, n] : r.replies) row("reply", reply, "", std::to_string(n));
+  for (const auto& [name, n] : Feedback(r.feedback)) row("feedback", "", name, std::to_string(n));
+  for (const queue::FeedbackCategoryCount& c : r.feedback_categories) {
+    row("feedback_category", c.category, queue::FeedbackKindName(c.kind), std::to_string(c.count));
+  }
   row("delivery_seconds", "count", "", std::to_string(r.delivered_timed));
   for (const auto& [name, d] : {std::pair{"p50", r.p50}, {"p90", r.p90}, {"p99", r.p99}}) {
     if (d) row("delivery_seconds", name, "", fmt::format("{:.3f}", absl::ToDoubleSeconds(*d)));

@@ -53,6 +53,7 @@ nlohmann::ordered_json CountsJson(const queue::CampaignCounters& c) {
   j["cancelled"] = c.cancelled;
   j["bounced"] = c.bounced;
   j["complained"] = c.complained;
+  j["unsubscribed"] = c.unsubscribed;
   j["deferrals"] = c.deferrals;
   return j;
 }

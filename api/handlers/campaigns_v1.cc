@@ -141,8 +141,8 @@ absl::StatusOr<ParsedCampaign> ParseCampaign(const nlohmann::json& json) {
 
 // [dkim] campaign_checks: the bulk-sender problems as warnings (for the 202)
 // or as a 400 "bulk_sender_rules".
-absl::StatusOr<std::vector<std::string>> BulkSenderChecks(const queue::Campaign& c) {
-  std::shared_ptr<dkim::DkimKeyring> keyring = dkim::DaemonKeyring();
+absl::StatusOr<std::vector<std::string>> BulkSenderChecks(const dkim::DkimKeyring* keyring,
+                                                          const queue::Campaign& c) {
   if (!keyring || keyring->config()->campaign_checks == CampaignCheck::kOff) {
     return std::vector<std::string>();
   }
@@ -184,7 +184,8 @@ Task<absl::StatusOr<HttpResponse>> HandleCreate(std::shared_ptr<const Submission
   CO_ASSIGN_OR_RETURN(nlohmann::json json, co_await ReadJsonBody(request));
   CO_ASSIGN_OR_RETURN(ParsedCampaign parsed, ParseCampaign(json));
   json = nullptr;  // the recipients now live in `parsed` only
-  CO_ASSIGN_OR_RETURN(std::vector<std::string> warnings, BulkSenderChecks(parsed.campaign));
+  CO_ASSIGN_OR_RETURN(std::vector<std::string> warnings,
+                      BulkSenderChecks(context->keyring.get(), parsed.campaign));
   queue::Spool* spool = context->spool;
   absl::StatusOr<queue::CampaignId> id = co_await spool->CreateCampaign(std::move(parsed.campaign));
   if (!id.ok()) co_return SpoolFailure(id.status());

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "api/http/json_body.h"
+#include "engine/dkim/dkim_keyring.h"
 #include "engine/render/campaign_template.h"
 #include "nlohmann/json.hpp"
 #include "queue/records.h"
@@ -29,6 +31,9 @@ struct SubmissionContext {
   std::function<void()> accepted;
   // Where CSV uploads are staged (anonymous O_TMPFILE files).
   std::string staging_dir;
+  // The daemon's DKIM keys and bulk-sender rules ([dkim] campaign_checks);
+  // null: no checks.
+  std::shared_ptr<dkim::DkimKeyring> keyring;
 };
 
 // Bounds of one request.

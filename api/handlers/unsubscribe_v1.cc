@@ -105,6 +105,30 @@ Task<absl::StatusOr<HttpResponse>> HandlePage(std::shared_ptr<UnsubscribeContext
   co_return r;
 }
 
+template <typename Id>
+Id IdOf(const render::RecipientKey& key) {
+  std::string_view bytes(reinterpret_cast<const char*>(key.data()), key.size());
+  return Id::FromBytes(bytes).value_or(Id());
+}
+
+// The campaign's "unsubscribed" count and event (queue/feedback.h). The
+// suppression is what matters to the recipient: a failure here is logged.
+Task<void> RecordUnsubscribe(UnsubscribeContext& context, const render::UnsubscribeTarget& target,
+                             std::string address) {
+  queue::CampaignFeedback feedback{.recipient = IdOf<queue::RecipientId>(target.recipient),
+                                   .campaign = IdOf<queue::CampaignId>(target.campaign),
+                                   .kind = queue::FeedbackKind::kUnsubscribed,
+                                   .category = "one-click",
+                                   .address = std::move(address),
+                                   .detail = "List-Unsubscribe=One-Click (RFC 8058)"};
+  auto record = context.spool->RecordCampaignFeedback(std::move(feedback));
+  absl::StatusOr<queue::FeedbackResult> recorded = co_await record;
+  if (!recorded.ok()) {
+    spdlog::warn("unsubscribe: event not recorded for campaign {}: {}", CampaignText(target),
+                 ToStd(recorded.status().ToString()));
+  }
+}
+
 Task<absl::StatusOr<HttpResponse>> HandleUnsubscribe(std::shared_ptr<UnsubscribeContext> context,
                                                      HttpRequest& request) {
   CO_ASSIGN_OR_RETURN(render::UnsubscribeTarget target, TargetOf(*context, request));
@@ -113,16 +137,25 @@ Task<absl::StatusOr<HttpResponse>> HandleUnsubscribe(std::shared_ptr<Unsubscribe
     co_return ApiError(400, "not_one_click", "the body must be List-Unsubscribe=One-Click");
   }
   std::string campaign = CampaignText(target);
+  std::string address = queue::NormalizeAddress(target.address);
+  // A repeated POST (mail clients may send two) counts once.
+  auto find = context->spool->FindSuppression(address);
+  absl::StatusOr<std::optional<queue::SuppressionEntry>> before = co_await find;
+  if (!before.ok()) co_return before.status();
+  bool again = before->has_value() && (*before)->source == "unsubscribe";
   queue::SuppressionEntry entry{
-      .address = queue::NormalizeAddress(target.address),
+      .address = address,
       .reason = fmt::format("one-click unsubscribe from campaign {}", campaign),
       .source = "unsubscribe",
       .created = absl::Now()};
-  std::string address = entry.address;
   absl::Status s = co_await context->spool->AddSuppression(std::move(entry));
   if (!s.ok()) co_return s;
-  spdlog::info("unsubscribe: {} from campaign {} (peer {})", address, campaign,
-               request.peer().HostString());
+  if (!again) {
+    auto record = RecordUnsubscribe(*context, target, address);
+    co_await record;
+  }
+  spdlog::info("unsubscribe: {} from campaign {} (peer {}){}", address, campaign,
+               request.peer().HostString(), again ? " again" : "");
   co_return JsonResponse(200,
                          {{"unsubscribed", true}, {"address", address}, {"campaign", campaign}});
 }

@@ -4,7 +4,9 @@
 //   POST /v1/unsubscribe/{token}   body "List-Unsubscribe=One-Click"
 //        -> 200 {"unsubscribed": true, "address": ...}; the address is on the
 //           suppression list (source "unsubscribe", reason naming the
-//           campaign) before the answer, so no later campaign mails it.
+//           campaign) before the answer, so no later campaign mails it, and
+//           the campaign has an "unsubscribed" event and count
+//           (Spool::RecordCampaignFeedback; a repeated POST counts once).
 //   GET  /v1/unsubscribe/{token}
 //        -> 200 a small HTML page whose button POSTs the same request
 //           (a person following the link; mailbox providers POST directly).
@@ -12,8 +14,9 @@
 // No API key: mailbox providers call it. A token that is malformed answers
 // 400, one whose signature does not match 404 (nothing is revealed either
 // way); bodies are capped at kUnsubscribeBodyLimit and requests at
-// kUnsubscribeRate per second per daemon (429 beyond). There is no event
-// stream for unsubscribes yet: each one is logged (spdlog, "unsubscribe").
+// kUnsubscribeRate per second per daemon (429 beyond). Each one is also
+// logged (spdlog, "unsubscribe"); a failure to record the campaign event is
+// logged and does not fail the request.
 #pragma once
 
 #include <memory>

@@ -1,12 +1,20 @@
 #include "engine/base/worker_pool.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
+
+#include "engine/base/thread_name.h"
 
 namespace salvo {
 
-WorkerPool::WorkerPool(int threads) {
-  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+WorkerPool::WorkerPool(int threads, std::string_view name) {
+  for (int i = 0; i < std::max(1, threads); ++i) {
+    threads_.emplace_back([this, name = std::string(name)] {
+      NameCurrentThread(name);
+      Run();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -20,7 +21,8 @@ namespace salvo {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(int threads = 1);
+  // Threads are named `name` (see thread_name.h).
+  explicit WorkerPool(int threads = 1, std::string_view name = "salvo-pool");
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

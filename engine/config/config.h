@@ -73,8 +73,12 @@ struct ListenerConfig {
 };
 
 struct QueueConfig {
-  int commit_max_batch = 1000;    // records per group-committed WriteBatch
-  int commit_max_delay_us = 500;  // longest an accept waits for its batch to fill
+  uint64_t max_group_size = uint64_t{8} << 20;      // bytes of records per group commit
+  uint64_t max_pending_size = uint64_t{256} << 20;  // waiting beyond this: writes refused
+  uint64_t min_free_space = uint64_t{128} << 20;    // accepts refused below this much disk
+  uint64_t memtable_size = uint64_t{128} << 20;     // RocksDB memtables, all together
+  uint64_t block_cache_size = uint64_t{64} << 20;   // RocksDB block cache
+  Duration feedback_retention = std::chrono::hours(30 * 24);  // bounce → campaign records
   std::vector<Duration> retry_schedule = {
       std::chrono::minutes(5), std::chrono::minutes(10), std::chrono::minutes(30),
       std::chrono::hours(1),   std::chrono::hours(2),    std::chrono::hours(4)};  // last repeats
@@ -135,6 +139,9 @@ struct DsnConfig {
 };
 
 struct DeliveryConfig {
+  // Accept and queue, deliver nothing (maintenance windows, staging, and
+  // measuring accepts alone). Read at start; a reload does not change it.
+  bool hold = false;
   DeliveryPolicy defaults;
   std::vector<DestinationRule> destinations;  // file order; first match wins
   DsnConfig dsn;

@@ -106,8 +106,13 @@ absl::StatusOr<Duration> RetryDelay(std::string_view text) {
 void ReadQueue(TableReader& root, QueueConfig* out) {
   std::optional<TableReader> t = root.Table("queue");
   if (!t) return;
-  t->Int("commit_max_batch", 1, 100000, &out->commit_max_batch);
-  t->Int("commit_max_delay_us", 0, 1000000, &out->commit_max_delay_us);
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  t->Size("max_group_size", 64 * 1024, 1024 * kMiB, &out->max_group_size);
+  t->Size("max_pending_size", kMiB, 16384 * kMiB, &out->max_pending_size);
+  t->Size("min_free_space", 0, 1024 * 1024 * kMiB, &out->min_free_space);
+  t->Size("memtable_size", 8 * kMiB, 16384 * kMiB, &out->memtable_size);
+  t->Size("block_cache_size", 0, 65536 * kMiB, &out->block_cache_size);
+  t->Duration("feedback_retention", seconds(0), hours(365 * 24), &out->feedback_retention);
   if (t->List("retry_schedule", RetryDelay, &out->retry_schedule) && out->retry_schedule.empty()) {
     t->Error("retry_schedule", "needs at least one delay");
   }

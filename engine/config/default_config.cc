@@ -76,8 +76,12 @@ tls = "starttls"
 command_timeout = "30m"
 
 [queue]
-commit_max_batch = 1000     # records per group-committed write
-commit_max_delay_us = 500   # longest an accept waits for its batch
+max_group_size = "8MiB"     # bytes of records in one group-committed write
+max_pending_size = "256MiB" # writes waiting beyond this are refused (451 / 503)
+min_free_space = "128MiB"   # accepts refused (452 / 507) below this much free disk
+memtable_size = "128MiB"    # RocksDB memtables, all column families together
+block_cache_size = "64MiB"  # RocksDB block cache
+feedback_retention = "30d"  # how long a delivered campaign recipient's bounce still counts
 retry_schedule = ["5m", "10m", "30m", "1h", "2h", "4h"]  # the last one repeats
 retry_jitter = 0.1          # each wait is scaled by a random 1 +/- 0.1
 max_age = "5d"              # then the recipient fails with a DSN

@@ -153,6 +153,7 @@ void ReadSourcePools(TableReader& root, const std::string& default_ehlo,
 void ReadDelivery(TableReader& root, const std::vector<SourcePool>& pools, DeliveryConfig* out) {
   std::optional<TableReader> t = root.Table("delivery");
   if (!t) return;
+  t->Bool("hold", &out->hold);
   ReadPolicy(*t, pools, &out->defaults);
   t->Bool("dsn_enabled", &out->dsn.enabled);
   t->Duration("delay_warning", seconds(0), hours(24 * 30), &out->dsn.delay_warning);

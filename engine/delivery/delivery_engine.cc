@@ -5,6 +5,7 @@
 #include "engine/base/strings.h"
 #include "engine/delivery/delivery_shard.h"
 #include "engine/delivery/engine_core.h"
+#include "engine/delivery/expiry_notices.h"
 #include "engine/delivery/feeder.h"
 #include "engine/loop/ops.h"
 #include "spdlog/spdlog.h"
@@ -42,8 +43,17 @@ absl::StatusOr<std::unique_ptr<DeliveryEngine>> DeliveryEngine::Create(
   return std::unique_ptr<DeliveryEngine>(new DeliveryEngine(std::move(core)));
 }
 
-DeliveryEngine::DeliveryEngine(std::unique_ptr<EngineCore> core) : core_(std::move(core)) {}
-DeliveryEngine::~DeliveryEngine() = default;
+DeliveryEngine::DeliveryEngine(std::unique_ptr<EngineCore> core) : core_(std::move(core)) {
+  // The failure DSNs of recipients the spool expires without an attempt.
+  EngineCore* c = core_.get();
+  c->ledger.spool().set_expiry_notifier(ExpiryNotices(
+      c->ledger.spool(), [c] { return c->config(); }, c->options.hostname, [this] { Kick(); }));
+}
+
+DeliveryEngine::~DeliveryEngine() {
+  // Waits for a sweep that is using the notifier.
+  core_->ledger.spool().set_expiry_notifier(nullptr);
+}
 
 Task<void> DeliveryEngine::RunShard(Ring& ring, int index) {
   EngineCore& core = *core_;
@@ -80,8 +90,22 @@ void DeliveryEngine::Apply(std::shared_ptr<const Config> config) {
 }
 
 void DeliveryEngine::Kick() {
-  core_->PostToShard(0, [](DeliveryShard& s) {
-    if (s.feeder() != nullptr) s.feeder()->Wake();
+  // Called after every accept: coalesced, so that a burst of accepts costs
+  // one cross-thread wake of shard 0, not one each.
+  EngineCore* core = core_.get();
+  if (core->kick_pending.exchange(true, std::memory_order_acq_rel)) return;
+  Ring* ring = core->rings[0].load();
+  if (ring == nullptr) {
+    core->kick_pending.store(false, std::memory_order_release);
+    return;
+  }
+  ring->Post([core] {
+    // Cleared before the wake: an accept after this point kicks again.
+    core->kick_pending.store(false, std::memory_order_release);
+    DeliveryShard* shard = core->shards[0];
+    if (shard != nullptr && !shard->stopping() && shard->feeder() != nullptr) {
+      shard->feeder()->Wake();
+    }
   });
 }
 

@@ -73,6 +73,9 @@ struct EngineCore {
   std::vector<std::atomic<Ring*>> rings;
   std::vector<DeliveryShard*> shards;
   std::atomic<int> started{0};
+  // A Kick is posted to shard 0 and not yet run: later Kicks add nothing
+  // (one wake-up of the feeder sees everything accepted before it).
+  std::atomic<bool> kick_pending{false};
 };
 
 }  // namespace salvo::delivery

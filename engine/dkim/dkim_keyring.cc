@@ -29,9 +29,6 @@ absl::StatusOr<std::shared_ptr<const DkimSigner>> LoadSigner(const DkimConfig& c
   return std::shared_ptr<const DkimSigner>(std::move(signer).value());
 }
 
-std::mutex daemon_mu;
-std::shared_ptr<DkimKeyring> daemon_keyring;  // guarded by daemon_mu
-
 }  // namespace
 
 DkimSignerOptions SignerOptionsFrom(const DkimConfig& config) {
@@ -127,16 +124,6 @@ std::vector<std::string> DkimKeyring::CampaignProblems(
         "unsubscribe_mailto tag, or tag the campaign mail_type = \"transactional\"");
   }
   return problems;
-}
-
-void SetDaemonKeyring(std::shared_ptr<DkimKeyring> keyring) {
-  std::lock_guard<std::mutex> lock(daemon_mu);
-  daemon_keyring = std::move(keyring);
-}
-
-std::shared_ptr<DkimKeyring> DaemonKeyring() {
-  std::lock_guard<std::mutex> lock(daemon_mu);
-  return daemon_keyring;
 }
 
 }  // namespace salvo::dkim

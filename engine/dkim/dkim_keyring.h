@@ -61,9 +61,4 @@ class DkimKeyring {
   std::unique_ptr<DkimSigningPool> pool_;
 };
 
-// The daemon's keyring, for code that is handed no reference to it (the
-// HTTP API's campaign checks). Set by cmd/services.cc; null when unset.
-void SetDaemonKeyring(std::shared_ptr<DkimKeyring> keyring);
-std::shared_ptr<DkimKeyring> DaemonKeyring();
-
 }  // namespace salvo::dkim

@@ -8,7 +8,7 @@
 namespace salvo::dkim {
 
 DkimSigningPool::DkimSigningPool(std::shared_ptr<const DkimSigner> signer, int threads)
-    : signer_(std::move(signer)), workers_(threads) {}
+    : signer_(std::move(signer)), workers_(threads, "dkim-sign") {}
 
 // Every queued job runs (and posts its completion) before the workers join.
 DkimSigningPool::~DkimSigningPool() { workers_.Stop(); }

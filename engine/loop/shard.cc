@@ -4,6 +4,8 @@
 
 #include <future>
 
+#include "engine/base/thread_name.h"
+#include "fmt/format.h"
 #include "spdlog/spdlog.h"
 
 namespace salvo {
@@ -16,6 +18,7 @@ absl::StatusOr<std::unique_ptr<ShardSet>> ShardSet::Start(int shards, Entry entr
   for (int i = 0; i < shards; ++i) {
     std::future<absl::Status> f = ready[i].get_future();
     set->threads_.emplace_back([&set_ref = *set, i, entry, options, p = &ready[i]]() mutable {
+      NameCurrentThread(fmt::format("ring-{}", i));
       // The ring is created on the thread that submits to it (SINGLE_ISSUER).
       auto ring = Ring::Create(options);
       if (!ring.ok()) {

@@ -1,10 +1,9 @@
 // The pure parts of bounce filing: folders, category labels, the stamped
-// header fields (no header injection), and the soft-bounce window.
+// header fields (no header injection). (The soft-bounce window is the
+// spool's now: tests/queue/feedback_test.cc.)
 #include "bounce/bounce_filing.h"
 
 #include <gtest/gtest.h>
-
-#include "bounce/soft_bounce_counter.h"
 
 namespace salvo::bounce {
 namespace {
@@ -71,32 +70,6 @@ TEST(BounceFiling, StampCannotInjectHeaderFields) {
                                 "c",
                                 5)),
             "abc");
-}
-
-TEST(SoftBounceCounter, SuppressesOnlyAfterTheLimitWithinTheWindow) {
-  SoftBounceCounter counter(3, absl::Hours(24));
-  absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
-  EXPECT_FALSE(counter.Record("a@example.com", t0));
-  EXPECT_FALSE(counter.Record("a@example.com", t0 + absl::Hours(1)));
-  EXPECT_FALSE(counter.Record("b@example.com", t0 + absl::Hours(1)));
-  EXPECT_TRUE(counter.Record("a@example.com", t0 + absl::Hours(2)));
-  // The count starts again after a suppression.
-  EXPECT_FALSE(counter.Record("a@example.com", t0 + absl::Hours(3)));
-  // Bounces older than the window no longer count.
-  EXPECT_FALSE(counter.Record("b@example.com", t0 + absl::Hours(30)));
-  EXPECT_FALSE(counter.Record("b@example.com", t0 + absl::Hours(31)));
-  EXPECT_TRUE(counter.Record("b@example.com", t0 + absl::Hours(32)));
-}
-
-TEST(SoftBounceCounter, StaysWithinItsAddressBound) {
-  SoftBounceCounter counter(2, absl::Hours(24), /*max_addresses=*/100);
-  absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
-  for (int i = 0; i < 10'000; ++i) {
-    counter.Record("user" + std::to_string(i) + "@example.com", t0 + absl::Seconds(i));
-    ASSERT_LE(counter.size(), 100u);
-  }
-  // The most recent addresses are the ones kept.
-  EXPECT_TRUE(counter.Record("user9999@example.com", t0 + absl::Seconds(10'001)));
 }
 
 }  // namespace

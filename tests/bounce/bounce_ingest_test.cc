@@ -41,9 +41,8 @@ std::string ReplaceAll(std::string text, std::string_view from, std::string_view
   return text;
 }
 
-// A fresh VERP return path for a made-up spool recipient.
-std::string VerpAddress() {
-  queue::RecipientId id = queue::NewId<queue::RecipientId>();
+// The VERP return path of spool recipient `id` (a made-up one by default).
+std::string VerpAddress(queue::RecipientId id = queue::NewId<queue::RecipientId>()) {
   std::string bytes = id.Bytes();
   render::RecipientKey key;
   std::copy(bytes.begin(), bytes.end(), key.begin());
@@ -67,6 +66,41 @@ class BounceIngestTest : public ::testing::Test {
     ingester_.reset();
     spool_.reset();
     fs::remove_all(dir_);
+  }
+
+  void ReopenSpool() {
+    ingester_.reset();
+    spool_.reset();
+    queue::SpoolOptions options;
+    options.path = dir_.string();
+    auto spool = queue::Spool::Open(std::move(options));
+    ASSERT_TRUE(spool.ok()) << spool.status();
+    spool_ = std::move(spool).value();
+  }
+
+  // A campaign whose one recipient was delivered; returns its ids.
+  std::pair<queue::CampaignId, queue::RecipientId> DeliveredCampaignRecipient() {
+    auto id = spool_->CreateCampaign(queue::Campaign{}).Wait();
+    EXPECT_TRUE(id.ok()) << id.status();
+    std::vector<queue::NewRecipient> rcpts = {{.address = "someone@example.org"}};
+    EXPECT_TRUE(spool_->AddCampaignRecipients(*id, std::move(rcpts)).Wait().ok());
+    EXPECT_TRUE(spool_->CloseCampaign(*id).Wait().ok());
+    std::vector<queue::DueRecipient> due = spool_->TakeDue(10);
+    EXPECT_EQ(due.size(), 1u);
+    queue::DeliveryOutcome delivered{.kind = queue::DeliveryOutcome::Kind::kDelivered,
+                                     .response = {.code = 250}};
+    EXPECT_TRUE(spool_->RecordOutcome(due.at(0), delivered).Wait().ok());
+    return {*id, due.at(0).id};
+  }
+
+  std::vector<queue::DeliveryEvent> FeedbackEvents(queue::CampaignId id) {
+    auto events = spool_->ReadCampaignEvents(id, queue::EventId(), 100).Wait();
+    EXPECT_TRUE(events.ok()) << events.status();
+    std::vector<queue::DeliveryEvent> out;
+    for (auto& e : *events) {
+      if (e.feedback) out.push_back(e);
+    }
+    return out;
   }
 
   BounceIngester& Ingester(int soft_limit = 5) {
@@ -240,6 +274,72 @@ TEST_F(BounceIngestTest, HugeBounceAndMimeBombAreStoredInBoundedWork) {
   ASSERT_TRUE(parts.ok()) << parts.status();
   EXPECT_EQ(Stored("INBOX", parts->inbox_uid).size(),
             bomb.size() + StampHeaders(parts->stamp).size());
+}
+
+TEST_F(BounceIngestTest, ABounceOfADeliveredCampaignRecipientReachesItsCampaign) {
+  auto [campaign, recipient] = DeliveredCampaignRecipient();
+  Ingester();
+  std::string raw =
+      ReadFile(fs::path(SALVO_SOURCE_DIR) / "tests/dsn/corpus/postfix_dsn_user_unknown.eml");
+  std::string verp = VerpAddress(recipient);
+  absl::StatusOr<IngestResult> r = Ingest(ReplaceAll(raw, kCorpusToken, verp), verp);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->feedback.has_value());
+  EXPECT_EQ(*r->feedback, queue::FeedbackKind::kBounced);
+  EXPECT_EQ(r->feedback_category, "bad-mailbox");
+  EXPECT_EQ(r->stamp.campaign, campaign.ToString());
+  EXPECT_NE(Stored("Hard", r->folder_uid).find("X-Salvo-Campaign: " + campaign.ToString()),
+            std::string::npos);
+  EXPECT_EQ(spool_->GetCampaign(campaign)->counters.bounced, 1u);
+  std::vector<queue::DeliveryEvent> events = FeedbackEvents(campaign);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].recipient, recipient);
+  EXPECT_EQ(events[0].category, "bad-mailbox");
+  EXPECT_EQ(events[0].address, queue::NormalizeAddress(r->stamp.recipient));
+
+  // A complaint about the same recipient.
+  std::string arf =
+      ReadFile(fs::path(SALVO_SOURCE_DIR) / "tests/dsn/corpus/yahoo_arf_complaint.eml");
+  absl::StatusOr<IngestResult> c = Ingest(ReplaceAll(arf, kCorpusToken, verp), verp);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->feedback.has_value());
+  EXPECT_EQ(*c->feedback, queue::FeedbackKind::kComplained);
+  EXPECT_EQ(spool_->GetCampaign(campaign)->counters.complained, 1u);
+  EXPECT_EQ(FeedbackEvents(campaign).size(), 2u);
+}
+
+TEST_F(BounceIngestTest, AnUnattributableBounceIsStillStoredAndSuppresses) {
+  Ingester();
+  std::string raw =
+      ReadFile(fs::path(SALVO_SOURCE_DIR) / "tests/dsn/corpus/postfix_dsn_user_unknown.eml");
+  std::string verp = VerpAddress();  // verified, but no such spool recipient
+  absl::StatusOr<IngestResult> r = Ingest(ReplaceAll(raw, kCorpusToken, verp), verp);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->stamp.verified);
+  EXPECT_FALSE(r->feedback.has_value());
+  EXPECT_TRUE(r->stamp.campaign.empty());
+  EXPECT_EQ(r->folder, "Hard");
+  EXPECT_EQ(r->suppressed.size(), 1u);
+}
+
+TEST_F(BounceIngestTest, SoftBounceCountsSurviveASpoolRestart) {
+  auto [campaign, recipient] = DeliveredCampaignRecipient();
+  Ingester(/*soft_limit=*/2);
+  std::string raw =
+      ReadFile(fs::path(SALVO_SOURCE_DIR) / "tests/dsn/corpus/yahoo_plain_mailbox_full.eml");
+  std::string verp = VerpAddress(recipient);
+  absl::StatusOr<IngestResult> first = Ingest(ReplaceAll(raw, kCorpusToken, verp), verp);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->suppressed.empty());
+  ASSERT_TRUE(first->feedback.has_value());
+  EXPECT_EQ(first->feedback_category, "quota-issues");
+  ReopenSpool();
+  Ingester(/*soft_limit=*/2);
+  absl::StatusOr<IngestResult> second = Ingest(ReplaceAll(raw, kCorpusToken, verp), verp);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->suppressed.size(), 1u);
+  EXPECT_EQ(Suppression(first->stamp.recipient)->source, "soft-bounce");
+  EXPECT_EQ(spool_->GetCampaign(campaign)->counters.bounced, 2u);
 }
 
 }  // namespace

@@ -63,8 +63,12 @@ TEST(DefaultConfig, AgreesWithTheBuiltInDefaults) {
   EXPECT_EQ(file.server.shards, built_in.server.shards);
   EXPECT_EQ(file.server.log_level, built_in.server.log_level);
   EXPECT_EQ(file.tls.cert_file, built_in.tls.cert_file);
-  EXPECT_EQ(file.queue.commit_max_batch, built_in.queue.commit_max_batch);
-  EXPECT_EQ(file.queue.commit_max_delay_us, built_in.queue.commit_max_delay_us);
+  EXPECT_EQ(file.queue.max_group_size, built_in.queue.max_group_size);
+  EXPECT_EQ(file.queue.max_pending_size, built_in.queue.max_pending_size);
+  EXPECT_EQ(file.queue.min_free_space, built_in.queue.min_free_space);
+  EXPECT_EQ(file.queue.memtable_size, built_in.queue.memtable_size);
+  EXPECT_EQ(file.queue.block_cache_size, built_in.queue.block_cache_size);
+  EXPECT_EQ(file.queue.feedback_retention, built_in.queue.feedback_retention);
   EXPECT_EQ(file.queue.retry_schedule, built_in.queue.retry_schedule);
   EXPECT_EQ(file.queue.retry_jitter, built_in.queue.retry_jitter);
   EXPECT_EQ(file.queue.max_age, built_in.queue.max_age);
@@ -75,6 +79,7 @@ TEST(DefaultConfig, AgreesWithTheBuiltInDefaults) {
   EXPECT_EQ(file.dns.cache_size, built_in.dns.cache_size);
   EXPECT_EQ(file.dns.mx_port, built_in.dns.mx_port);
   EXPECT_EQ(file.delivery.defaults, built_in.delivery.defaults);
+  EXPECT_FALSE(built_in.delivery.hold);
   EXPECT_EQ(file.api.keys, built_in.api.keys);
   EXPECT_EQ(file.bounce.domains, built_in.bounce.domains);
   EXPECT_EQ(file.bounce.verp_secret_file, built_in.bounce.verp_secret_file);

@@ -49,8 +49,12 @@ address = "127.0.0.1:8443"
 tls = "implicit"
 
 [queue]
-commit_max_batch = 512
-commit_max_delay_us = 0
+max_group_size = "1MiB"
+max_pending_size = "64MiB"
+min_free_space = "1GiB"
+memtable_size = "32MiB"
+block_cache_size = 0
+feedback_retention = "7d"
 retry_schedule = ["1m", "1h30m"]
 retry_jitter = 0
 max_age = "2d"
@@ -64,6 +68,7 @@ cache_size = 0
 mx_port = 2526
 
 [delivery]
+hold = true
 max_connections = 10
 message_rate = "100/s"
 tls = "opportunistic"
@@ -143,8 +148,12 @@ TEST(FullConfig, ServerTlsAndListeners) {
 
 TEST(FullConfig, QueueAndDns) {
   Config c = ParseFull();
-  EXPECT_EQ(c.queue.commit_max_batch, 512);
-  EXPECT_EQ(c.queue.commit_max_delay_us, 0);
+  EXPECT_EQ(c.queue.max_group_size, uint64_t{1} << 20);
+  EXPECT_EQ(c.queue.max_pending_size, uint64_t{64} << 20);
+  EXPECT_EQ(c.queue.min_free_space, uint64_t{1} << 30);
+  EXPECT_EQ(c.queue.memtable_size, uint64_t{32} << 20);
+  EXPECT_EQ(c.queue.block_cache_size, 0u);
+  EXPECT_EQ(c.queue.feedback_retention, hours(7 * 24));
   EXPECT_EQ(c.queue.retry_schedule, (std::vector<Duration>{minutes(1), minutes(90)}));
   EXPECT_EQ(c.queue.retry_jitter, 0.0);
   EXPECT_EQ(c.queue.max_age, hours(48));
@@ -161,6 +170,7 @@ TEST(FullConfig, QueueAndDns) {
 
 TEST(FullConfig, DestinationsOverrideTheDeliveryDefaults) {
   Config c = ParseFull();
+  EXPECT_TRUE(c.delivery.hold);
   const DeliveryPolicy& d = c.delivery.defaults;
   EXPECT_EQ(d.max_connections, 10);
   EXPECT_EQ(d.message_rate, (Rate{100, seconds(1)}));

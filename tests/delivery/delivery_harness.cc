@@ -214,6 +214,16 @@ DeliveryHarness::~DeliveryHarness() {
 
 void DeliveryHarness::Start(Config config, DeliveryTuning tuning, int shards,
                             std::string verp_secret) {
+  CreateEngine(std::move(config), std::move(tuning), shards, std::move(verp_secret));
+  if (engine_ == nullptr) return;
+  auto set = ShardSet::Start(
+      shards, [e = engine_.get()](Ring& ring, int index) { return e->RunShard(ring, index); });
+  ASSERT_TRUE(set.ok()) << set.status();
+  shards_ = std::move(*set);
+}
+
+void DeliveryHarness::CreateEngine(Config config, DeliveryTuning tuning, int shards,
+                                   std::string verp_secret) {
   DeliveryEngineOptions o;
   o.spool = spool_.get();
   o.config = std::make_shared<const Config>(std::move(config));
@@ -226,10 +236,6 @@ void DeliveryHarness::Start(Config config, DeliveryTuning tuning, int shards,
   auto engine = DeliveryEngine::Create(std::move(o));
   ASSERT_TRUE(engine.ok()) << engine.status();
   engine_ = std::move(*engine);
-  auto set = ShardSet::Start(
-      shards, [e = engine_.get()](Ring& ring, int index) { return e->RunShard(ring, index); });
-  ASSERT_TRUE(set.ok()) << set.status();
-  shards_ = std::move(*set);
 }
 
 void DeliveryHarness::Stop() {

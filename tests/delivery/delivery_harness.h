@@ -78,6 +78,10 @@ class DeliveryHarness {
 
   void Start(Config config, DeliveryTuning tuning = TestTuning(), int shards = 2,
              std::string verp_secret = "");
+  // The engine without its shards: nothing is delivered (as with [delivery]
+  // hold), what it does off the rings (expiry DSNs) still runs.
+  void CreateEngine(Config config, DeliveryTuning tuning = TestTuning(), int shards = 2,
+                    std::string verp_secret = "");
   void Stop();
 
   // A single message from sender@origin.test to `rcpts`.

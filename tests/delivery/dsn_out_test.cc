@@ -281,6 +281,48 @@ TEST_F(DsnOut, deferral_past_max_age_fails_with_4_4_7) {
   EXPECT_NE(diag.find("try again later"), std::string::npos) << diag;
 }
 
+// Recipients the spool expires on its own (no attempt decided them: here the
+// engine's shards never run, as with [delivery] hold) owe their sender the
+// same failure DSN, accepted into the spool before the expiry is written.
+TEST_F(DsnOut, recipients_the_spool_expires_unattempted_get_a_failure_dsn) {
+  h_.CreateEngine(DsnConfig(1));  // no shards: nothing is ever attempted
+  queue::Message m{.envelope_from = "sender@b.test",
+                   .content =
+                       "From: sender@b.test\r\nSubject: held\r\n"
+                       "Message-ID: <held-1@b.test>\r\n\r\nheld body\r\n",
+                   .envid = "held-42"};
+  m.max_age = absl::Seconds(1);
+  auto accepted =
+      h_.spool()
+          .AcceptMessage(std::move(m),
+                         {{.address = "waiting@a.test"},
+                          {.address = "quiet@a.test", .dsn = {.notify = queue::kNotifyNever}}})
+          .Wait();
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  absl::Time later = absl::Now() + absl::Seconds(5);
+  EXPECT_EQ(h_.spool().SweepExpired(later), 2u);
+  // Both original recipients are expired; the only one queued now is the
+  // DSN's, to the sender, from <>.
+  std::vector<queue::DueRecipient> due = h_.spool().TakeDue(10, later);
+  ASSERT_EQ(due.size(), 1u);
+  auto r = h_.spool().ReadRecipient(due[0].content, due[0].id).Wait();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->address, "sender@b.test");
+  auto content = h_.spool().ReadContent(due[0].content).Wait();
+  ASSERT_TRUE(content.ok()) << content.status();
+  const auto* dsn = std::get_if<queue::Message>(&*content);
+  ASSERT_NE(dsn, nullptr);
+  EXPECT_EQ(dsn->envelope_from, "");
+  nlohmann::json d = Parse(dsn->content);
+  ASSERT_NE(RecipientGroup(d, "waiting@a.test"), nullptr) << d.dump();
+  EXPECT_EQ(RecipientGroup(d, "quiet@a.test"), nullptr) << "NOTIFY=NEVER: " << d.dump();
+  const nlohmann::json& g = *RecipientGroup(d, "waiting@a.test");
+  EXPECT_EQ(g.value("Action", ""), "failed");
+  EXPECT_EQ(g.value("Status", ""), "4.4.7");
+  EXPECT_EQ(d["per_message"].value("Original-Envelope-Id", ""), "held-42") << d.dump();
+  EXPECT_EQ(h_.spool().SweepExpired(later), 0u);  // nothing owed twice
+}
+
 TEST_F(DsnOut, notify_success_and_delay_send_notices) {
   // aiosmtpd does not offer DSN: NOTIFY=SUCCESS is answered here ("relayed").
   int port = Peer({"--pipelining", "--tempfail-rcpt", "^late", "--tempfail-times", "1"});

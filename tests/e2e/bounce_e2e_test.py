@@ -13,18 +13,12 @@ serves IMAP).
 
 Run: SALVO_BIN=build/cmd/salvo /usr/bin/python3 tests/e2e/bounce_e2e_test.py
 """
-import hashlib
 import imaplib
-import json
 import os
 import poplib
-import signal
 import smtplib
-import subprocess
 import sys
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import salvo_e2e_test as base  # noqa: E402  (the daemon harness; not its tests)
@@ -79,26 +73,7 @@ class BounceEndToEnd(unittest.TestCase):
                 taken.add(port)
                 ports.append(port)
         self.bounce_port, self.imap_port, self.pop3_port = ports
-        digest = hashlib.sha256(TOKEN.encode()).hexdigest()
-        hashed = subprocess.run([base.SALVO, "hash-password", "--iterations", "1000"],
-                                input="op-pass\n", capture_output=True, text=True, check=True)
-        self.start_salvo(extra="""
-[api]
-keys = ["sha256:%s"]
-
-[[user]]
-name = "ops"
-password_hash = "%s"
-
-[mailbox]
-allow_plaintext_auth = true
-
-[[listener]]
-name = "imap"
-kind = "imap"
-address = "127.0.0.1:%d"
-tls = "starttls"
-
+        self.start_salvo(extra=base.operator_config(TOKEN, self.imap_port) + """
 [[listener]]
 name = "pop3"
 kind = "pop3"
@@ -115,20 +90,12 @@ name = "bounce"
 kind = "bounce"
 address = "127.0.0.1:%d"
 tls = "starttls"
-""" % (digest, hashed.stdout.strip(), self.imap_port, self.pop3_port, self.bounce_port))
+""" % (self.pop3_port, self.bounce_port))
         for port in (self.bounce_port, self.imap_port, self.pop3_port):
             wait_for(lambda: can_connect(port), 30, "listener %d" % port)
 
     def api(self, method, path, body=None):
-        url = "http://127.0.0.1:%d%s" % (self.http_port, path)
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method, headers={
-            "Content-Type": "application/json", "Authorization": "Bearer " + TOKEN})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as r:
-                return r.status, json.loads(r.read() or b"null")
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"null")
+        return base.api_call(self.http_port, TOKEN, method, path, body)
 
     def campaign(self, name, addresses):
         status, body = self.api("POST", "/v1/campaigns", {

@@ -117,6 +117,44 @@ class Salvo:
             self.log.close()
 
 
+def operator_config(token, imap_port):
+    """TOML for an API key `token`, the mailbox user ops/op-pass (plain-text
+    login allowed on loopback) and an IMAP listener (STARTTLS) on imap_port."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    hashed = subprocess.run([SALVO, "hash-password", "--iterations", "1000"],
+                            input="op-pass\n", capture_output=True, text=True, check=True)
+    return """
+[api]
+keys = ["sha256:%s"]
+
+[[user]]
+name = "ops"
+password_hash = "%s"
+
+[mailbox]
+allow_plaintext_auth = true
+
+[[listener]]
+name = "imap"
+kind = "imap"
+address = "127.0.0.1:%d"
+tls = "starttls"
+""" % (digest, hashed.stdout.strip(), imap_port)
+
+
+def api_call(http_port, token, method, path, body=None):
+    """One JSON request to the HTTP API: (status, decoded body)."""
+    url = "http://127.0.0.1:%d%s" % (http_port, path)
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Content-Type": "application/json", "Authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
 def config_text(data_dir, smtp_port, submission_port, http_port, peer_port, extra="",
                 smtp_extra=""):
     return """

@@ -8,6 +8,10 @@
 //   C <campaign id>              created
 //   A <campaign id> <n>          n recipients added
 //   O <campaign id> <kind>       an outcome recorded
+//   D <campaign id> <recipient>  ... and it was `delivered` (its attribution
+//                                record is durable now)
+//   F <campaign id> <recipient>  a bounce recorded for a delivered one
+//                                (every other one), RecordCampaignFeedback
 // so the parent knows the least that each campaign's counters must show.
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -70,6 +74,15 @@ void DeliverLoop(Spool& spool) {
       auto r = spool.RecordOutcome(due[i], std::move(o)).Wait();
       Check(r.status(), "outcome");
       Say(fmt::format("O {} {}", due[i].content.ToString(), pick));
+      if (pick != 0) continue;
+      Say(fmt::format("D {} {}", due[i].content.ToString(), due[i].id.ToString()));
+      if ((round / 4) % 2 != 0) continue;
+      CampaignFeedback bounce{.recipient = due[i].id,
+                              .kind = FeedbackKind::kBounced,
+                              .category = "bad-mailbox",
+                              .address = "x@d.example"};
+      Check(spool.RecordCampaignFeedback(std::move(bounce)).Wait().status(), "feedback");
+      Say(fmt::format("F {} {}", due[i].content.ToString(), due[i].id.ToString()));
     }
   }
 }

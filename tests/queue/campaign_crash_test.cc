@@ -3,7 +3,11 @@
 // the spool is reopened, and every campaign's counters must agree exactly
 // with what the spool holds — its event index (written in the same atomic
 // batch as each counter change) and its recipients still queued — and be
-// at least what the child saw acknowledged.
+// at least what the child saw acknowledged. The child also records bounces
+// for delivered recipients (RecordCampaignFeedback): the bounced counter
+// must match the feedback events, and every recipient acknowledged as
+// delivered must still be attributable (its attribution record, written in
+// the outcome's batch, survived the kill).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -16,6 +20,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "queue/spool.h"
 #include "spool_fixture.h"
@@ -28,6 +33,8 @@ using Clock = std::chrono::steady_clock;
 struct Seen {
   uint64_t added = 0;
   uint64_t outcomes[4] = {0, 0, 0, 0};  // delivered, deferred, failed, suppressed
+  uint64_t bounced = 0;
+  std::vector<RecipientId> delivered;  // the last few acknowledged as delivered
 };
 
 // Runs the child for a while, kills it, and returns its whole lines.
@@ -78,6 +85,17 @@ void Parse(const std::string& lines, std::map<ContentId, Seen>& seen) {
     if (kind == "READY") continue;
     std::optional<ContentId> id = ContentId::Parse(id_text);
     ASSERT_TRUE(id.has_value()) << line;
+    if (kind == "D" || kind == "F") {
+      std::string rcpt;
+      words >> rcpt;
+      std::optional<RecipientId> r = RecipientId::Parse(rcpt);
+      ASSERT_TRUE(r.has_value()) << line;
+      Seen& s = seen[*id];
+      if (kind == "F") ++s.bounced;
+      if (kind == "D") s.delivered.push_back(*r);
+      if (s.delivered.size() > 8) s.delivered.erase(s.delivered.begin());
+      continue;
+    }
     int n = 0;
     words >> n;
     if (kind == "C") seen[*id];
@@ -86,7 +104,7 @@ void Parse(const std::string& lines, std::map<ContentId, Seen>& seen) {
   }
 }
 
-void CheckCounters(const std::string& path, const std::map<ContentId, Seen>& seen) {
+void CheckCounters(const std::string& path, std::map<ContentId, Seen>& seen) {
   SpoolOptions options;
   options.path = path;
   options.min_free_bytes = 0;
@@ -107,8 +125,16 @@ void CheckCounters(const std::string& path, const std::map<ContentId, Seen>& see
   }
   AuditReport audit = spool.Audit();
   for (const auto& p : audit.problems) ADD_FAILURE() << p;
-  for (const auto& [id, s] : seen) {
+  for (auto& [id, s] : seen) {
     SCOPED_TRACE(id.ToString());
+    // Acknowledged deliveries are attributable after the kill.
+    for (RecipientId r : s.delivered) {
+      CampaignFeedback complaint{.recipient = r, .kind = FeedbackKind::kComplained};
+      auto recorded = spool.RecordCampaignFeedback(complaint).Wait();
+      ASSERT_TRUE(recorded.ok()) << r.ToString() << ": " << recorded.status();
+      EXPECT_EQ(recorded->campaign, id);
+    }
+    s.delivered.clear();
     auto info = spool.GetCampaign(id);
     ASSERT_TRUE(info.ok()) << info.status();
     const CampaignCounters& c = info->counters;
@@ -121,6 +147,9 @@ void CheckCounters(const std::string& path, const std::map<ContentId, Seen>& see
     EXPECT_EQ(c.suppressed, o.suppressed);
     EXPECT_EQ(c.cancelled, o.cancelled);
     EXPECT_EQ(c.expired, o.expired);
+    EXPECT_EQ(c.bounced, report->feedback.bounced);
+    EXPECT_EQ(c.complained, report->feedback.complained);
+    EXPECT_GE(c.bounced, s.bounced);
     auto left = spool.ListRecipients(id).Wait();
     ASSERT_TRUE(left.ok());
     EXPECT_EQ(c.accepted, c.finals() + left->size());

@@ -97,7 +97,8 @@ TEST_F(CampaignTest, StatusAndCountersFollowOutcomesAndSurviveReopen) {
   EXPECT_EQ(info.counters.failed, 1u);
   EXPECT_EQ(info.counters.suppressed, 1u);
   EXPECT_EQ(info.counters.queued(), 0u);
-  ASSERT_TRUE(spool_->CountCampaignFeedback(id, CampaignFeedback::kBounced).Wait().ok());
+  CampaignFeedback bounce{.recipient = due[0].id, .kind = FeedbackKind::kBounced};
+  ASSERT_TRUE(spool_->RecordCampaignFeedback(bounce).Wait().ok());
 
   Reopen();
   CampaignInfo again = Info(id);
@@ -122,7 +123,7 @@ TEST_F(CampaignTest, StatusAndCountersFollowOutcomesAndSurviveReopen) {
   EXPECT_EQ(Info(id).status, CampaignStatus::kCompleted);
   EXPECT_EQ(Control(id, CampaignControl::kPause).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(Events(id).size(), 5u);
+  EXPECT_EQ(Events(id).size(), 6u);  // five delivery events and the bounce
   ExpectConsistent();
 }
 

@@ -206,8 +206,10 @@ TEST_F(SpoolTest, NoRecipientOutlivesItsMaximumAgeInAnyState) {
   due = spool_->TakeDue(10, now);
   ASSERT_EQ(due.size(), 2u);
   ASSERT_TRUE(spool_->Release(due[0], now).ok());  // c back to queued
-  // Past the max age nothing is handed out: all three expire.
+  // Past the max age nothing is handed out: all three expire, at the sweep
+  // (which first has the failure DSNs they owe made).
   EXPECT_TRUE(spool_->TakeDue(10, now + absl::Hours(2)).empty());
+  EXPECT_EQ(spool_->SweepExpired(now + absl::Hours(2)), 3u);  // b, c and d
   for (int i = 0; i < 500 && spool_->stats().queued > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -541,6 +543,47 @@ TEST_F(SpoolTest, SuppressionsAreCaseInsensitive) {
   EXPECT_FALSE(spool_->FindSuppression("good@example.com").Wait()->has_value());
   ASSERT_TRUE(spool_->RemoveSuppression("BAD@example.com").Wait().ok());
   EXPECT_FALSE(spool_->FindSuppression("bad@example.com").Wait()->has_value());
+}
+
+// Lookups first ask an in-memory filter (queue/suppression_filter.h): every
+// way a suppression gets written must reach it, and a reopened spool must
+// load it from RocksDB, or a suppressed address would be mailed.
+TEST_F(SpoolTest, SuppressionsWrittenAnyWayAreFoundAgainAfterReopen) {
+  Open();
+  AcceptedMessage m = Accept(3);  // user0..user2@example.com, not yet suppressed
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(spool_->ReadRecipient(m.id, m.recipients[i]).Wait()->suppressed);
+  }
+  ASSERT_TRUE(
+      spool_->AddSuppression({.address = "user0@example.com", .source = "api"}).Wait().ok());
+  ASSERT_TRUE(spool_
+                  ->AddSuppressions({{.address = "USER1@example.com", .source = "bulk"},
+                                     {.address = "other@example.org", .source = "bulk"}})
+                  .Wait()
+                  .ok());
+  auto check = [&](const char* when) {
+    SCOPED_TRACE(when);
+    for (const char* a : {"user0@example.com", "user1@example.com", "Other@Example.org"}) {
+      auto found = spool_->FindSuppression(a).Wait();
+      ASSERT_TRUE(found.ok()) << found.status();
+      EXPECT_TRUE(found->has_value()) << a;
+    }
+    EXPECT_FALSE(spool_->FindSuppression("user2@example.com").Wait()->has_value());
+    // Suppressed after the accept: delivery's load sees it.
+    EXPECT_TRUE(spool_->ReadRecipient(m.id, m.recipients[0]).Wait()->suppressed);
+    EXPECT_TRUE(spool_->ReadRecipient(m.id, m.recipients[1]).Wait()->suppressed);
+    EXPECT_FALSE(spool_->ReadRecipient(m.id, m.recipients[2]).Wait()->suppressed);
+  };
+  check("open");
+  Reopen();
+  check("reopened");
+  // Removed and added again: found, also across another reopen.
+  ASSERT_TRUE(spool_->RemoveSuppression("user0@example.com").Wait().ok());
+  EXPECT_FALSE(spool_->FindSuppression("user0@example.com").Wait()->has_value());
+  ASSERT_TRUE(
+      spool_->AddSuppression({.address = "user0@example.com", .source = "api"}).Wait().ok());
+  Reopen();
+  check("re-added");
 }
 
 TEST_F(SpoolTest, ReleaseReturnsARecipientWithoutCountingAnAttempt) {

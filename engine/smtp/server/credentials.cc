@@ -102,7 +102,7 @@ absl::StatusOr<std::shared_ptr<CredentialStore>> CredentialStore::Create(
   auto dummy = HashPassword("no such user", static_cast<int>(max_iterations));
   if (!dummy.ok()) return dummy.status();
   store->dummy_hash_ = std::move(*dummy);
-  store->workers_ = std::make_unique<WorkerPool>(worker_threads);
+  store->workers_ = std::make_unique<WorkerPool>(worker_threads, "auth-hash");
   return store;
 }
 
