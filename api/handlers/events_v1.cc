@@ -8,7 +8,38 @@
 namespace salvo::api {
 namespace {
 
+// A bounce, complaint or unsubscribe.
+nlohmann::ordered_json FeedbackJson(const queue::DeliveryEvent& e) {
+  nlohmann::ordered_json j;
+  j["id"] = e.id.ToString();
+  j["recipient"] = e.recipient.ToString();
+  j["content"] = e.content.ToString();
+  j["kind"] = queue::FeedbackKindName(*e.feedback);
+  j["category"] = e.category;
+  j["time"] = Rfc3339(e.time);
+  j["address"] = e.address;
+  j["reason"] = e.reason;
+  return j;
+}
+
+absl::Status BadField(std::string_view field, std::string_view message) {
+  return ApiError(400, "invalid_field", message,
+                  nlohmann::json::array({{{"field", field}, {"code", "invalid_field"}}}));
+}
+
+Task<absl::StatusOr<HttpResponse>> HandleEvents(std::shared_ptr<const SubmissionContext> context,
+                                                HttpRequest& request) {
+  CO_ASSIGN_OR_RETURN(EventPageQuery query, ReadEventPageQuery(request));
+  absl::StatusOr<std::vector<queue::DeliveryEvent>> events =
+      co_await context->spool->ReadEvents(query.after, query.limit);
+  if (!events.ok()) co_return SpoolFailure(events.status());
+  co_return OrderedJsonResponse(200, EventPageJson(*events, query.after));
+}
+
+}  // namespace
+
 nlohmann::ordered_json EventJson(const queue::DeliveryEvent& e) {
+  if (e.feedback) return FeedbackJson(e);
   nlohmann::ordered_json j;
   j["id"] = e.id.ToString();
   j["recipient"] = e.recipient.ToString();
@@ -27,41 +58,37 @@ nlohmann::ordered_json EventJson(const queue::DeliveryEvent& e) {
   return j;
 }
 
-Task<absl::StatusOr<HttpResponse>> HandleEvents(std::shared_ptr<const SubmissionContext> context,
-                                                HttpRequest& request) {
-  queue::EventId after;
+absl::StatusOr<EventPageQuery> ReadEventPageQuery(const HttpRequest& request) {
+  EventPageQuery query;
   if (std::optional<std::string> text = request.QueryParam("after"); text && !text->empty()) {
     std::optional<queue::EventId> id = queue::EventId::Parse(*text);
-    if (!id) {
-      co_return ApiError(400, "invalid_field", "after must be an event id",
-                         nlohmann::json::array({{{"field", "after"}, {"code", "invalid_field"}}}));
-    }
-    after = *id;
+    if (!id) return BadField("after", "after must be an event id");
+    query.after = *id;
   }
-  int limit = 100;
   if (std::optional<std::string> text = request.QueryParam("limit")) {
+    int limit = 0;
     if (!absl::SimpleAtoi(*text, &limit) || limit < 1 || limit > kMaxEventsPerPage) {
-      co_return ApiError(400, "invalid_field", "limit must be 1..1000",
-                         nlohmann::json::array({{{"field", "limit"}, {"code", "invalid_field"}}}));
+      return BadField("limit", "limit must be 1..1000");
     }
+    query.limit = static_cast<size_t>(limit);
   }
-  absl::StatusOr<std::vector<queue::DeliveryEvent>> events =
-      co_await context->spool->ReadEvents(after, static_cast<size_t>(limit));
-  if (!events.ok()) co_return SpoolFailure(events.status());
+  return query;
+}
+
+nlohmann::ordered_json EventPageJson(const std::vector<queue::DeliveryEvent>& events,
+                                     queue::EventId after) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const queue::DeliveryEvent& e : *events) list.push_back(EventJson(e));
+  for (const queue::DeliveryEvent& e : events) list.push_back(EventJson(e));
   nlohmann::ordered_json answer;
   answer["events"] = std::move(list);
-  if (!events->empty()) {
-    answer["next"] = events->back().id.ToString();
+  if (!events.empty()) {
+    answer["next"] = events.back().id.ToString();
   } else {
     answer["next"] =
         after.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(after.ToString());
   }
-  co_return OrderedJsonResponse(200, answer);
+  return answer;
 }
-
-}  // namespace
 
 HttpHandler EventsV1(std::shared_ptr<const SubmissionContext> context) {
   return [context](HttpRequest& request) { return HandleEvents(context, request); };

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "api/handlers/submission_common.h"
 #include "api/http/router.h"
@@ -18,5 +19,19 @@ namespace salvo::api {
 inline constexpr int kMaxEventsPerPage = 1000;
 
 HttpHandler EventsV1(std::shared_ptr<const SubmissionContext> context);
+
+// The pieces GET /v1/events and GET /v1/campaigns/{id}/events share.
+// One event as the API renders it: a delivery outcome, or a bounce,
+// complaint or unsubscribe (docs/api.md).
+nlohmann::ordered_json EventJson(const queue::DeliveryEvent& e);
+// ?after=<event id>&limit=1..1000 (default 100), or a 400 naming the field.
+struct EventPageQuery {
+  queue::EventId after;
+  size_t limit = 100;
+};
+absl::StatusOr<EventPageQuery> ReadEventPageQuery(const HttpRequest& request);
+// {"events": [...], "next": <the last id, or `after` (null at the start)>}.
+nlohmann::ordered_json EventPageJson(const std::vector<queue::DeliveryEvent>& events,
+                                     queue::EventId after);
 
 }  // namespace salvo::api
