@@ -8,6 +8,7 @@
 #include <rocksdb/write_buffer_manager.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -84,9 +85,11 @@ class SpdLogger final : public rocksdb::Logger {
   }
 };
 
+constexpr size_t kWriteBufferSize = 32 << 20;
+
 rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
-  o.write_buffer_size = 32 << 20;
+  o.write_buffer_size = kWriteBufferSize;
   o.max_write_buffer_number = 4;
   o.level_compaction_dynamic_level_bytes = true;
   o.compression = rocksdb::kLZ4Compression;
@@ -163,6 +166,13 @@ absl::StatusOr<std::unique_ptr<RocksDb>> RocksDb::Open(const SpoolOptions& optio
   }
   std::unique_ptr<RocksDb> r(new RocksDb);
   r->sync_wal_ = options.sync_wal;
+  // RocksDB preallocates each WAL file in blocks of the smallest of 1.1 x
+  // write_buffer_size, max_total_wal_size and the write buffer manager's
+  // budget (DBImpl::GetWalPreallocateBlockSize); a file being written and the
+  // next one can both hold a block.
+  uint64_t wal_block = std::min<uint64_t>(
+      {kWriteBufferSize / 10 * 11, db_options.max_total_wal_size, options.memtable_bytes});
+  r->preallocation_ = 2 * wal_block + db_options.manifest_preallocation_size;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, cfs, &handles, &raw);
@@ -212,6 +222,12 @@ absl::Status RocksDb::Flush() {
   fo.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> all(cfs_.begin(), cfs_.end());
   return FromRocks(db_->Flush(fo, all), "flush");
+}
+
+uint64_t RocksDb::PendingSpace() {
+  uint64_t unflushed = 0;  // active and immutable memtables, all column families
+  db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &unflushed);
+  return unflushed + preallocation_;
 }
 
 }  // namespace salvo::queue

@@ -42,11 +42,18 @@ class RocksDb : public PointReader {
   std::unique_ptr<rocksdb::Iterator> Scan(Cf cf, bool fill_cache);
   // Flushes every memtable (so the spool's size on disk can be measured).
   absl::Status Flush();
+  // Disk space RocksDB may still take beyond what statvfs already counts:
+  // the memtables' flush output (their data is in the WAL until the flush
+  // ends), the preallocation of the next two WAL files and of a new MANIFEST.
+  // Accepts keep this much free on top of SpoolOptions::min_free_bytes, so
+  // that a flush right after the last accept does not hit ENOSPC.
+  uint64_t PendingSpace();
 
  private:
   RocksDb() = default;
   std::unique_ptr<rocksdb::DB> db_;
-  bool sync_wal_ = true;  // SpoolOptions::sync_wal
+  bool sync_wal_ = true;        // SpoolOptions::sync_wal
+  uint64_t preallocation_ = 0;  // two WAL blocks and a MANIFEST's
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
 };
 

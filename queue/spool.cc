@@ -645,10 +645,12 @@ absl::Status Spool::Core::CheckSpace() const {
   struct statvfs st;
   if (statvfs(options.path.c_str(), &st) != 0) return absl::OkStatus();  // let RocksDB tell
   uint64_t free_bytes = uint64_t{st.f_bavail} * st.f_frsize;
-  if (free_bytes >= options.min_free_bytes) return absl::OkStatus();
-  return absl::ResourceExhaustedError(
-      fmt::format("spool disk full: {} bytes free, below the {} bytes kept in reserve", free_bytes,
-                  options.min_free_bytes));
+  uint64_t pending = db->PendingSpace();
+  if (free_bytes >= options.min_free_bytes + pending) return absl::OkStatus();
+  return absl::ResourceExhaustedError(fmt::format(
+      "spool disk full: {} bytes free, below the {} bytes kept in reserve plus {} bytes that "
+      "RocksDB's next flush and WAL files may take",
+      free_bytes, options.min_free_bytes, pending));
 }
 
 absl::Status Spool::Core::RecoverFromWriteError() {

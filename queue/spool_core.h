@@ -130,7 +130,8 @@ struct Spool::Core {
 
   // Writes one group (GroupCommitter's CommitFn).
   void CommitGroup(GroupCommitter::Group& group);
-  // Free space is above options.min_free_bytes (writer thread).
+  // Free space is above options.min_free_bytes plus what RocksDB may still
+  // take (RocksDb::PendingSpace) (writer thread).
   absl::Status CheckSpace() const;
   // After a failed write, RocksDB's WAL writer is unusable: reopen the
   // database (at most every 250 ms, and only once there is space again).
