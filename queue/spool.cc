@@ -585,6 +585,25 @@ absl::Status Spool::Flush() {
   return OnReader<absl::Status>(core_.get(), [](RocksDb& db) { return db.Flush(); }).Wait();
 }
 
+namespace {
+
+absl::Status RunBackgroundWork(Spool::Core* core, bool run) {
+  return OnReader<absl::Status>(
+             core,
+             [run](RocksDb& db) {
+               rocksdb::DB* d = db.db();
+               return run ? FromRocks(d->ContinueBackgroundWork(), "continue background work")
+                          : FromRocks(d->PauseBackgroundWork(), "pause background work");
+             })
+      .Wait();
+}
+
+}  // namespace
+
+absl::Status Spool::PauseBackgroundWork() { return RunBackgroundWork(core_.get(), false); }
+
+absl::Status Spool::ContinueBackgroundWork() { return RunBackgroundWork(core_.get(), true); }
+
 // --- Core ---
 
 void Spool::Core::CommitGroup(GroupCommitter::Group& group) {

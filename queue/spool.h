@@ -243,6 +243,12 @@ class Spool {
   AuditReport Audit();
   // Blocking: flushes memtables (so that on-disk size can be measured).
   absl::Status Flush();
+  // Blocking: stops (and restarts) RocksDB's flushes and compactions, as a
+  // stalled disk would. Writes go on until RocksDB's own write stall; then
+  // the writer waits, and accepts beyond max_pending_bytes are refused with
+  // Unavailable. Tools and tests.
+  absl::Status PauseBackgroundWork();
+  absl::Status ContinueBackgroundWork();
 
   // The bounce mailbox, in the same database (queue/mailbox.h).
   Mailbox& mailbox();

@@ -161,7 +161,11 @@ HttpResponse ErrorResponse(const absl::Status& status) {
   }
   nlohmann::ordered_json body;
   body["error"] = std::move(error);
-  return OrderedJsonResponse(HttpStatusFor(status), body);
+  int http_status = HttpStatusFor(status);
+  HttpResponse response = OrderedJsonResponse(http_status, body);
+  // Overload passes: RFC 9110 15.6.4 tells the client when to try again.
+  if (http_status == 503) response.headers.Add("Retry-After", "1");
+  return response;
 }
 
 HttpResponse ErrorResponse(int http_status, std::string_view code, std::string_view message) {

@@ -30,7 +30,6 @@ Task<void> RunSession(const HttpServer* server, Socket socket, OpenConnections* 
 Task<void> Refuse(const HttpServer* server, Socket socket) {
   HttpResponse r = ErrorResponse(503, "too_many_connections",
                                  "the server has too many open connections; retry later");
-  r.headers.Add("Retry-After", "1");
   std::string head;
   AppendResponseHead(head, r, ResponseFraming{false, r.body.size(), false});
   std::array<std::string_view, 2> parts = {head, r.body};
