@@ -639,6 +639,7 @@ void Spool::Core::CommitGroup(GroupCommitter::Group& group) {
     if (!write.ok()) {
       spdlog::error("spool: write failed; refusing writes until it recovers: {}", write.ToString());
       write_error = write;
+      reopen_room = db->PendingSpace();
     }
   }
   {
@@ -679,7 +680,7 @@ absl::Status Spool::Core::RecoverFromWriteError() {
   last_resume = now;
   struct statvfs st;
   if (statvfs(options.path.c_str(), &st) == 0 &&
-      uint64_t{st.f_bavail} * st.f_frsize < options.min_free_bytes + (uint64_t{4} << 20)) {
+      uint64_t{st.f_bavail} * st.f_frsize < options.min_free_bytes + reopen_room) {
     return write_error;  // still full: reopening would fail the same way
   }
   // RocksDB 7.8 keeps writing to a WAL whose last append failed (and asserts

@@ -117,6 +117,10 @@ struct Spool::Core {
 
   // Writer thread only: the last write error, while RocksDB is stopped by it.
   absl::Status write_error;
+  // Free space a reopen needs beyond min_free_bytes: the failed database's
+  // unflushed memtables (replayed and flushed by the reopen) and its file
+  // preallocations. A reopen that fails leaves no database to read from.
+  uint64_t reopen_room = 0;
   absl::Time last_resume = absl::InfinitePast();
 
   std::mutex notifier_mu;          // held while the notifier runs
