@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "dns/mx_set.h"
 #include "fmt/format.h"
@@ -47,6 +48,17 @@ PeerEvents ReadEvents(const std::string& path) {
     }
   }
   return out;
+}
+
+// The peer's events once it has logged a disconnect for every connect: after
+// Salvo's shutdown the peer notes the closes in its own time (up to 10 s).
+PeerEvents ReadEventsOnceClosed(const std::string& path) {
+  PeerEvents ev = ReadEvents(path);
+  for (int i = 0; i < 500 && ev.disconnects < ev.connects; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ev = ReadEvents(path);
+  }
+  return ev;
 }
 
 // The most messages seen in any window [t, t + width).
@@ -105,7 +117,7 @@ TEST_F(Shaping, capped_domain_never_sees_more_than_two_connections_and_ten_messa
   ASSERT_TRUE(h_.WaitUntilDone(30s));
   ExpectAllDelivered();
   h_.Stop();
-  PeerEvents ev = ReadEvents(events_);
+  PeerEvents ev = ReadEventsOnceClosed(events_);
   ASSERT_EQ(ev.message_times.size(), 30u);
   EXPECT_LE(ev.max_concurrent, 2);
   EXPECT_GE(ev.connects, 8);  // 30 messages at 4 per connection
@@ -126,7 +138,7 @@ TEST_F(Shaping, connection_rate_spaces_new_connections) {
   ASSERT_TRUE(h_.WaitUntilDone(30s));
   ExpectAllDelivered();
   h_.Stop();
-  PeerEvents ev = ReadEvents(events_);
+  PeerEvents ev = ReadEventsOnceClosed(events_);
   ASSERT_EQ(ev.connect_times.size(), 8u);
   // 250 ms apart: at most 4 in any second (50 ms allowed for clock jitter).
   EXPECT_LE(MaxInWindow(ev.connect_times, 0.95), 4);
@@ -166,7 +178,7 @@ TEST_F(Shaping, one_connection_is_reused_for_every_message) {
   ASSERT_TRUE(h_.WaitUntilDone(20s));
   ExpectAllDelivered();
   h_.Stop();
-  PeerEvents ev = ReadEvents(events_);
+  PeerEvents ev = ReadEventsOnceClosed(events_);
   EXPECT_EQ(ev.message_times.size(), 10u);
   EXPECT_EQ(ev.connects, 1);
   EXPECT_EQ(ev.disconnects, 1);  // QUIT at shutdown
@@ -191,7 +203,7 @@ TEST_F(Shaping, site_shared_by_domains_on_two_shards_is_capped_once) {
   ASSERT_TRUE(h_.WaitUntilDone(30s));
   ExpectAllDelivered();
   h_.Stop();
-  PeerEvents ev = ReadEvents(events_);
+  PeerEvents ev = ReadEventsOnceClosed(events_);
   EXPECT_EQ(ev.message_times.size(), 30u);
   EXPECT_LE(ev.max_concurrent, 2);
   EXPECT_EQ(ev.connects, ev.disconnects);
@@ -294,7 +306,7 @@ TEST_F(Shaping, shutdown_releases_leased_recipients_and_quits_sessions) {
   EXPECT_EQ(s.queued + delivered, 5u);
   EXPECT_GE(s.queued, 3u);  // most were still waiting: given back, not lost
   std::this_thread::sleep_for(200ms);
-  PeerEvents ev = ReadEvents(events_);
+  PeerEvents ev = ReadEventsOnceClosed(events_);
   EXPECT_EQ(ev.connects, ev.disconnects);
 }
 
