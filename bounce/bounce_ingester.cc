@@ -173,6 +173,10 @@ Task<std::vector<queue::SuppressionEntry>> BounceIngester::Feedback(const dsn::B
     auto record = options_.spool->RecordCampaignFeedback(std::move(*fb));
     absl::StatusOr<queue::FeedbackResult> recorded = co_await record;
     if (recorded.ok()) {
+      if (recorded->duplicate) {
+        spdlog::info("bounce: {} feedback for recipient {} was counted before; not again",
+                     queue::FeedbackKindName(kind), result.stamp.recipient_id);
+      }
       result.stamp.campaign = recorded->campaign.ToString();
       result.feedback = kind;
       result.feedback_category = std::move(category);

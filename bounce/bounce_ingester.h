@@ -25,8 +25,8 @@
 //
 // Durability: the SMTP "250" comes only after 3, 4 and 5 are durable. A crash
 // in between makes the sending MTA retry; suppressions are idempotent, so
-// the retry at worst stores a second copy and counts the feedback (and a
-// soft bounce) twice — nothing is lost.
+// the retry at worst stores a second copy — nothing is lost, and the spool
+// counts a recipient's feedback of one kind (with its soft bounce) only once.
 //
 // Threads: Accept() runs on a ring and awaits AsyncOps; one instance serves
 // every shard. The spool (and so its mailbox) must outlive it.

@@ -8,7 +8,9 @@
 // (keys.h `attributions`). A bounce names only its recipient id (the VERP
 // token, engine/render/verp.h); RecordCampaignFeedback finds the campaign
 // there, bumps its counter and writes a feedback event into the campaign's
-// event index, in one synced write. Records older than
+// event index, in one synced write. The record also keeps which kinds of
+// feedback were counted for its recipient (a 17th byte): a DSN the remote MTA
+// sends twice, or an unsubscribe clicked twice, counts once. Records older than
 // SpoolOptions::feedback_retention are dropped (one DeleteRange per hour):
 // feedback for such a recipient is NotFound and attributes nothing.
 //
@@ -56,6 +58,9 @@ struct FeedbackResult {
   // With `soft`: this soft bounce reached the policy's limit (the caller
   // suppresses the address; the count has started again).
   bool soft_limit_reached = false;
+  // This kind of feedback was counted for this recipient before: nothing was
+  // written (no counter, no event, no soft-bounce count).
+  bool duplicate = false;
 };
 
 }  // namespace salvo::queue

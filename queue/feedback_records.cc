@@ -7,8 +7,21 @@
 
 namespace salvo::queue {
 
-std::optional<CampaignId> DecodeAttribution(std::string_view value) {
-  return CampaignId::FromBytes(value);
+std::optional<Attribution> DecodeAttribution(std::string_view value) {
+  if (value.size() != CampaignId::kBytes && value.size() != CampaignId::kBytes + 1) {
+    return std::nullopt;
+  }
+  std::optional<CampaignId> campaign = CampaignId::FromBytes(value.substr(0, CampaignId::kBytes));
+  if (!campaign) return std::nullopt;
+  Attribution a{.campaign = *campaign};
+  if (value.size() > CampaignId::kBytes) a.counted = static_cast<uint8_t>(value.back());
+  return a;
+}
+
+std::string EncodeAttribution(const Attribution& attribution) {
+  std::string out = attribution.campaign.Bytes();
+  if (attribution.counted != 0) out.push_back(static_cast<char>(attribution.counted));
+  return out;
 }
 
 std::string EncodeSoftBounce(const SoftBounceRecord& r) {

@@ -1,7 +1,8 @@
 // Encodings and the pure rules of the spool's feedback records (internal;
 // keys.h `attributions` and `soft_bounces`):
-//   attribution: the campaign id, 16 bytes as is (other sizes are reserved
-//                for later formats and read as "no attribution");
+//   attribution: the campaign id, 16 bytes as is, then optionally one byte:
+//                the FeedbackKinds already counted (FeedbackBit); other sizes
+//                are reserved for later formats and read as "no attribution";
 //   soft bounce: version byte, then field 1 = expiry (ms: last bounce +
 //                window), field 2 (repeated) = bounce times in ms.
 #pragma once
@@ -19,7 +20,15 @@
 
 namespace salvo::queue {
 
-std::optional<CampaignId> DecodeAttribution(std::string_view value);
+struct Attribution {
+  CampaignId campaign;
+  uint8_t counted = 0;  // FeedbackBit()s of the feedback counted so far
+};
+std::optional<Attribution> DecodeAttribution(std::string_view value);
+std::string EncodeAttribution(const Attribution& attribution);
+inline uint8_t FeedbackBit(FeedbackKind kind) {
+  return static_cast<uint8_t>(1u << static_cast<unsigned>(kind));
+}
 
 struct SoftBounceRecord {
   int64_t expires_ms = 0;

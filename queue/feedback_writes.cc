@@ -47,16 +47,21 @@ class FeedbackRequest final : public WriteRequest {
   size_t size_hint() const override { return 160 + fb_.address.size() + fb_.detail.size(); }
 
   void Load(PointReader& reader) override {
-    if (attribute_ && !fb_.campaign) {
+    if (attribute_) {
+      // Read even when the caller names the campaign: the record tells
+      // whether this feedback was counted already.
       std::string value;
       lookup_ = reader.Get(Cf::kAttributions, AttributionKey(fb_.recipient), &value);
-      if (lookup_.ok()) fb_.campaign = DecodeAttribution(value);
-      if (absl::IsNotFound(lookup_) || (lookup_.ok() && !fb_.campaign)) {
-        lookup_ = absl::NotFoundError(fmt::format(
-            "recipient {} has no campaign attribution (unknown, not a delivered campaign "
-            "recipient, or older than the retention)",
-            fb_.recipient.ToString()));
+      if (lookup_.ok()) attribution_ = DecodeAttribution(value);
+      if (absl::IsNotFound(lookup_) || (lookup_.ok() && !attribution_)) {
+        attribution_.reset();
+        lookup_ = fb_.campaign ? absl::OkStatus()
+                               : absl::NotFoundError(fmt::format(
+                                     "recipient {} has no campaign attribution (unknown, not a "
+                                     "delivered campaign recipient, or older than the retention)",
+                                     fb_.recipient.ToString()));
       }
+      if (!fb_.campaign && attribution_) fb_.campaign = attribution_->campaign;
     }
     if (fb_.soft) {
       soft_read_ = reader.Get(Cf::kSoftBounces, fb_.address, &soft_value_);
@@ -74,20 +79,38 @@ class FeedbackRequest final : public WriteRequest {
       }
     }
     RETURN_IF_ERROR(soft_read_);
-    if (attribute_) Attribute(b);
+    if (attribute_) {
+      // A request earlier in this group may have counted the same feedback.
+      std::string key = AttributionKey(fb_.recipient);
+      auto pending = core_.attributions_in_group.find(key);
+      Attribution record = pending != core_.attributions_in_group.end()
+                               ? pending->second
+                               : attribution_.value_or(Attribution{.campaign = *fb_.campaign});
+      if (record.counted & FeedbackBit(fb_.kind)) {
+        duplicate_ = true;
+        return absl::OkStatus();
+      }
+      Attribute(b);
+      record.counted |= FeedbackBit(fb_.kind);
+      b.Put(Cf::kAttributions, key, EncodeAttribution(record));
+      core_.attributions_in_group[key] = record;
+    }
     if (fb_.soft) CountSoft(b);
     return absl::OkStatus();
   }
 
   void Apply() override {}
   void Undo() override {
-    if (campaign_ != nullptr) AddCounters(campaign_->counters, DeltaOf(fb_.kind), -1);
+    if (campaign_ != nullptr && !duplicate_) {
+      AddCounters(campaign_->counters, DeltaOf(fb_.kind), -1);
+    }
   }
   void Complete(absl::Status status) override {
     if (!status.ok()) return done_(std::move(status));
     done_(FeedbackResult{.campaign = fb_.campaign.value_or(CampaignId()),
                          .event = event_,
-                         .soft_limit_reached = soft_reached_});
+                         .soft_limit_reached = soft_reached_,
+                         .duplicate = duplicate_});
   }
 
  private:
@@ -138,6 +161,8 @@ class FeedbackRequest final : public WriteRequest {
   bool attribute_;
   FeedbackDone done_;
   absl::Status lookup_;
+  std::optional<Attribution> attribution_;  // the recipient's record, if any
+  bool duplicate_ = false;
   absl::Status soft_read_;
   std::string soft_value_;
   CampaignState* campaign_ = nullptr;

@@ -654,6 +654,7 @@ void Spool::Core::CommitGroup(GroupCommitter::Group& group) {
       }
     }
     soft_in_group.clear();
+    attributions_in_group.clear();
   }
   for (size_t i = 0; i < group.size(); ++i) {
     group[i]->Complete(status[i].ok() ? write : status[i]);

@@ -200,7 +200,8 @@ class Spool {
   // recipient has no attribution (unknown, never delivered as a campaign
   // recipient, or past feedback_retention) or the campaign is unknown: then
   // nothing was written (count a soft bounce with CountSoftBounce instead).
-  // Not idempotent: the same bounce recorded twice counts twice.
+  // Counted once per recipient and kind (while the attribution record is
+  // kept): a repeat writes nothing and answers FeedbackResult::duplicate.
   SpoolOp<absl::StatusOr<FeedbackResult>> RecordCampaignFeedback(CampaignFeedback feedback);
   // Counts one soft bounce of `address` (normalised here) at `now`; true
   // when it reaches policy.limit within policy.window (the count then starts

@@ -23,6 +23,7 @@
 #include "queue/campaign_table.h"
 #include "queue/codec.h"
 #include "queue/executor.h"
+#include "queue/feedback_records.h"
 #include "queue/group_commit.h"
 #include "queue/mailbox.h"
 #include "queue/rocks.h"
@@ -107,6 +108,9 @@ struct Spool::Core {
   // (address -> new value, "" when deleted): a later request of the same
   // group reads them instead of what it loaded. Cleared after each group.
   absl::flat_hash_map<std::string, std::string> soft_in_group;  // guarded by mu
+  // Attribution records feedback requests of the group being prepared wrote
+  // (key -> record), so that a duplicate in the same group is seen.
+  absl::flat_hash_map<std::string, Attribution> attributions_in_group;  // guarded by mu
 
   std::atomic<uint64_t> expired{0};
   std::atomic<uint64_t> leases_lost{0};

@@ -324,6 +324,8 @@ TEST_F(BounceIngestTest, AnUnattributableBounceIsStillStoredAndSuppresses) {
 
 TEST_F(BounceIngestTest, SoftBounceCountsSurviveASpoolRestart) {
   auto [campaign, recipient] = DeliveredCampaignRecipient();
+  // The same address in a later campaign, soft-bounced after the restart.
+  auto [later_campaign, later_recipient] = DeliveredCampaignRecipient();
   Ingester(/*soft_limit=*/2);
   std::string raw =
       ReadFile(fs::path(SALVO_SOURCE_DIR) / "tests/dsn/corpus/yahoo_plain_mailbox_full.eml");
@@ -335,11 +337,33 @@ TEST_F(BounceIngestTest, SoftBounceCountsSurviveASpoolRestart) {
   EXPECT_EQ(first->feedback_category, "quota-issues");
   ReopenSpool();
   Ingester(/*soft_limit=*/2);
-  absl::StatusOr<IngestResult> second = Ingest(ReplaceAll(raw, kCorpusToken, verp), verp);
+  std::string later_verp = VerpAddress(later_recipient);
+  absl::StatusOr<IngestResult> second =
+      Ingest(ReplaceAll(raw, kCorpusToken, later_verp), later_verp);
   ASSERT_TRUE(second.ok()) << second.status();
   ASSERT_EQ(second->suppressed.size(), 1u);
   EXPECT_EQ(Suppression(first->stamp.recipient)->source, "soft-bounce");
-  EXPECT_EQ(spool_->GetCampaign(campaign)->counters.bounced, 2u);
+  EXPECT_EQ(spool_->GetCampaign(campaign)->counters.bounced, 1u);
+  EXPECT_EQ(spool_->GetCampaign(later_campaign)->counters.bounced, 1u);
+}
+
+// A remote MTA that sends its DSN again (it saw no 250 in time) must not
+// count the bounce, or its soft bounce, a second time.
+TEST_F(BounceIngestTest, ADsnSentTwiceCountsOnce) {
+  auto [campaign, recipient] = DeliveredCampaignRecipient();
+  Ingester(/*soft_limit=*/2);
+  std::string raw =
+      ReadFile(fs::path(SALVO_SOURCE_DIR) / "tests/dsn/corpus/yahoo_plain_mailbox_full.eml");
+  std::string verp = VerpAddress(recipient);
+  std::string dsn = ReplaceAll(raw, kCorpusToken, verp);
+  absl::StatusOr<IngestResult> first = Ingest(dsn, verp);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<IngestResult> again = Ingest(dsn, verp);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->suppressed.empty());  // one soft bounce, below the limit of 2
+  EXPECT_EQ(again->stamp.campaign, campaign.ToString());
+  EXPECT_EQ(spool_->GetCampaign(campaign)->counters.bounced, 1u);
+  EXPECT_EQ(FeedbackEvents(campaign).size(), 1u);
 }
 
 }  // namespace

@@ -202,6 +202,80 @@ TEST_F(FeedbackTest, AnUnsubscribeNamesItsCampaign) {
   EXPECT_EQ(Counters(id).unsubscribed, 1u);
 }
 
+// A DSN the remote MTA sends twice, or a second click on unsubscribe, must
+// not count twice: the attribution record remembers what was counted.
+TEST_F(FeedbackTest, TheSameFeedbackCountsOncePerRecipientAndKind) {
+  Open();
+  CampaignId id = Campaign(2);
+  Record(due_[0], K::kDelivered, 250);
+  Record(due_[1], K::kDelivered, 250);
+  SoftBouncePolicy p{.limit = 2, .window = absl::Hours(24)};
+  CampaignFeedback soft = Bounce(due_[0].id, "quota-issues");
+  soft.soft = p;
+  auto first = spool_->RecordCampaignFeedback(soft).Wait();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->duplicate);
+  auto again = spool_->RecordCampaignFeedback(soft).Wait();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->campaign, id);
+  EXPECT_FALSE(again->soft_limit_reached);  // the repeat counted no second soft bounce
+  // Another kind for the same recipient, and the same kind for another one, count.
+  CampaignFeedback complaint{.recipient = due_[0].id,
+                             .kind = FeedbackKind::kComplained,
+                             .category = "complaint",
+                             .address = "user0@example.com"};
+  ASSERT_FALSE(spool_->RecordCampaignFeedback(complaint).Wait()->duplicate);
+  ASSERT_FALSE(spool_->RecordCampaignFeedback(Bounce(due_[1].id)).Wait()->duplicate);
+  // An unsubscribe naming its campaign is deduplicated too, across a reopen.
+  CampaignFeedback unsubscribe{.recipient = due_[1].id,
+                               .campaign = id,
+                               .kind = FeedbackKind::kUnsubscribed,
+                               .category = "one-click",
+                               .address = "user1@example.com"};
+  ASSERT_FALSE(spool_->RecordCampaignFeedback(unsubscribe).Wait()->duplicate);
+  Reopen();
+  ASSERT_TRUE(spool_->RecordCampaignFeedback(unsubscribe).Wait()->duplicate);
+  ASSERT_TRUE(spool_->RecordCampaignFeedback(soft).Wait()->duplicate);
+
+  CampaignCounters c = Counters(id);
+  EXPECT_EQ(c.bounced, 2u);
+  EXPECT_EQ(c.complained, 1u);
+  EXPECT_EQ(c.unsubscribed, 1u);
+  EXPECT_EQ(FeedbackEvents(id).size(), 4u);
+  // The soft bounce was counted once: one more reaches the limit of 2.
+  auto second_soft = spool_->CountSoftBounce("user0@example.com", p).Wait();
+  ASSERT_TRUE(second_soft.ok());
+  EXPECT_TRUE(*second_soft);
+  ExpectConsistent();
+}
+
+TEST_F(FeedbackTest, RepeatsInOneGroupCommitCountOnce) {
+  Open();
+  CampaignId id = Campaign(1);
+  Record(due_[0], K::kDelivered, 250);
+  constexpr int kConcurrent = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0, counted = 0;
+  for (int i = 0; i < kConcurrent; ++i) {
+    spool_->RecordCampaignFeedback(Bounce(due_[0].id)).Then([&](absl::StatusOr<FeedbackResult> r) {
+      std::lock_guard<std::mutex> lock(mu);
+      EXPECT_TRUE(r.ok()) << r.status();
+      if (r.ok() && !r->duplicate) ++counted;
+      ++done;
+      cv.notify_one();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return done == kConcurrent; }));
+  }
+  EXPECT_EQ(counted, 1);
+  EXPECT_EQ(Counters(id).bounced, 1u);
+  EXPECT_EQ(FeedbackEvents(id).size(), 1u);
+}
+
 // The limit/window rule of the former in-memory counter, now durable.
 TEST_F(FeedbackTest, SoftBouncesSuppressAtTheLimitWithinTheWindowAcrossReopen) {
   Open();
@@ -228,13 +302,17 @@ TEST_F(FeedbackTest, SoftBouncesSuppressAtTheLimitWithinTheWindowAcrossReopen) {
 
 TEST_F(FeedbackTest, ASoftBounceCountsInTheFeedbackWrite) {
   Open();
-  CampaignId id = Campaign(1);
+  // Two deliveries to the same address (Bounce() names User0@Example.COM for
+  // both), each soft-bounced once.
+  CampaignId id = Campaign(2);
   Record(due_[0], K::kDelivered, 250);
+  Record(due_[1], K::kDelivered, 250);
   CampaignFeedback fb = Bounce(due_[0].id, "quota-issues");
   fb.soft = SoftBouncePolicy{.limit = 2, .window = absl::Hours(24)};
   auto first = spool_->RecordCampaignFeedback(fb).Wait();
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_FALSE(first->soft_limit_reached);
+  fb.recipient = due_[1].id;
   auto second = spool_->RecordCampaignFeedback(fb).Wait();
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->soft_limit_reached);
