@@ -28,7 +28,8 @@ for rep in $(seq 1 "$REPS"); do
       --size="$SIZE" --shards="$SHARDS" --threads="$THREADS" --domains="$DOMAINS" "${extra[@]}"
     # The sink's CPU is taken out of the machine's 2 cores when judging how
     # close signed throughput comes to the signing ceiling (docs/benchmarks/dkim.md).
-    echo "smtp-sink CPU: $(pb_calc "($(pb_cg_usage_s dkim-sink) - $sink0) * 1000 / $N") ms/msg ($mode)"
+    echo "smtp-sink CPU: $(pb_calc "($(pb_cg_usage_s dkim-sink) - $sink0) * 1000 / $N") ms/msg ($mode)," \
+      "load average $(cut -d' ' -f1-3 /proc/loadavg)"
   done
 done
 echo "smtp-sink counted $(pb_sink_count dkim-sink) messages"

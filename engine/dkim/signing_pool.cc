@@ -1,17 +1,94 @@
 #include "engine/dkim/signing_pool.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
+#include "engine/base/thread_name.h"
 #include "engine/loop/ring.h"
 
 namespace salvo::dkim {
 
+// One signing thread: runs jobs FIFO and batches the resumptions it owes to
+// each ring (see the header comment).
+class DkimSigningPool::Worker {
+ public:
+  explicit Worker(DkimSigningPool& pool) : pool_(pool) {}
+
+  void Run() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(pool_.mu_);
+        if (pool_.jobs_.empty() || held_ >= kMaxHeldCompletions) {
+          lock.unlock();
+          PostHeld();  // never sleep (nor keep sessions waiting) on held completions
+          lock.lock();
+        }
+        ++pool_.idle_workers_;
+        pool_.jobs_cv_.wait(lock, [this] { return pool_.stopping_ || !pool_.jobs_.empty(); });
+        --pool_.idle_workers_;
+        if (pool_.jobs_.empty()) return;  // stopping, and every queued job has run
+        job = std::move(pool_.jobs_.front());
+        pool_.jobs_.pop_front();
+      }
+      job.work();
+      if (job.ring != nullptr) Hold(job.ring, job.resume);
+    }
+  }
+
+ private:
+  void Hold(Ring* ring, std::coroutine_handle<> h) {
+    auto it = std::find_if(held_by_ring_.begin(), held_by_ring_.end(),
+                           [ring](const auto& held) { return held.first == ring; });
+    if (it == held_by_ring_.end()) {
+      held_by_ring_.emplace_back(ring, std::vector<std::coroutine_handle<>>{});
+      it = held_by_ring_.end() - 1;
+    }
+    it->second.push_back(h);
+    ++held_;
+  }
+
+  void PostHeld() {
+    for (auto& [ring, handles] : held_by_ring_) {
+      if (handles.empty()) continue;
+      ring->Post([handles = std::move(handles)] {
+        for (std::coroutine_handle<> h : handles) h.resume();
+      });
+      handles.clear();  // moved-from: make it empty and reusable
+    }
+    held_ = 0;
+  }
+
+  DkimSigningPool& pool_;
+  std::vector<std::pair<Ring*, std::vector<std::coroutine_handle<>>>> held_by_ring_;
+  size_t held_ = 0;
+};
+
 DkimSigningPool::DkimSigningPool(std::shared_ptr<const DkimSigner> signer, int threads)
-    : signer_(std::move(signer)), workers_(threads, "dkim-sign") {}
+    : signer_(std::move(signer)) {
+  for (int i = 0; i < std::max(1, threads); ++i) {
+    threads_.emplace_back([this] {
+      NameCurrentThread("dkim-sign");
+      Worker(*this).Run();
+    });
+  }
+}
 
 // Every queued job runs (and posts its completion) before the workers join.
-DkimSigningPool::~DkimSigningPool() { workers_.Stop(); }
+DkimSigningPool::~DkimSigningPool() { Stop(); }
+
+void DkimSigningPool::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  jobs_cv_.notify_all();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
 
 DkimSigningPool::SignOp DkimSigningPool::Sign(std::string_view message,
                                               std::shared_ptr<const DkimBodyHash> body_hash) {
@@ -20,9 +97,9 @@ DkimSigningPool::SignOp DkimSigningPool::Sign(std::string_view message,
 
 DkimSigningPool::HashOp DkimSigningPool::HashBody(std::string_view body) {
   return HashOp([this, signer = signer(), body](HashOp::Done done) mutable {
-    Enqueue([signer = std::move(signer), body, done = std::move(done)]() mutable {
+    Enqueue({.work = [signer = std::move(signer), body, done = std::move(done)]() mutable {
       done(signer->HashBody(body));
-    });
+    }});
   });
 }
 
@@ -36,7 +113,17 @@ std::shared_ptr<const DkimSigner> DkimSigningPool::signer() const {
   return signer_;
 }
 
-void DkimSigningPool::Enqueue(absl::AnyInvocable<void()> job) { workers_.Post(std::move(job)); }
+void DkimSigningPool::Enqueue(Job job) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.push_back(std::move(job));
+    // A busy worker takes the job when it finishes its current one; waking
+    // one costs the ring thread a futex call only when some worker sleeps.
+    wake = idle_workers_ > 0;
+  }
+  if (wake) jobs_cv_.notify_one();
+}
 
 DkimSigningPool::SignOp::Result DkimSigningPool::SignOp::Run() const {
   return body_hash_ ? signer_->Sign(message_, *body_hash_) : signer_->Sign(message_);
@@ -48,22 +135,19 @@ void DkimSigningPool::SignOp::await_suspend(std::coroutine_handle<> h) {
     std::fputs("salvo: a DKIM SignOp was awaited off a ring thread; use Wait()\n", stderr);
     std::abort();
   }
-  pool_->Enqueue([this, ring, h] {
-    result_.emplace(Run());
-    ring->Post([h] { h.resume(); });
-  });
+  pool_->Enqueue({.work = [this] { result_.emplace(Run()); }, .ring = ring, .resume = h});
 }
 
 DkimSigningPool::SignOp::Result DkimSigningPool::SignOp::Wait() && {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
-  pool_->Enqueue([&] {
+  pool_->Enqueue({.work = [&] {
     result_.emplace(Run());
     std::lock_guard<std::mutex> lock(mu);
     done = true;
     cv.notify_one();  // under the lock: the waiter cannot return before this ends
-  });
+  }});
   std::unique_lock<std::mutex> lock(mu);
   cv.wait(lock, [&] { return done; });
   return std::move(*result_);
