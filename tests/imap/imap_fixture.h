@@ -4,46 +4,29 @@
 // test thread. Every wait is bounded.
 #pragma once
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
-#include <future>
 #include <memory>
+#include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "absl/time/time.h"
 #include "engine/imap/imap_options.h"
 #include "engine/imap/imap_server.h"
-#include "engine/loop/ring.h"
-#include "engine/net/socket.h"
-#include "engine/tls/self_signed.h"
-#include "engine/tls/tls_context.h"
 #include "fmt/format.h"
 #include "gtest/gtest.h"
 #include "queue/mailbox.h"
 #include "queue/spool.h"
-#include "spdlog/spdlog.h"
+#include "tests/support/line_client.h"
+#include "tests/support/server_thread.h"
+#include "tests/support/test_certificate.h"
 
 namespace salvo::imap::testing {
 
 using namespace std::chrono_literals;
 
-inline std::string TempDir(const char* what = "imapd") {
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / (std::string("salvo-") + what + "-XXXXXX"))
-          .string();
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
+using salvo::testing::TempDir;
+using salvo::testing::TestCertificate;
 
 // A bounce message as the ingester files it.
 inline std::string BounceMessage(int n, const std::string& category = "bad-mailbox",
@@ -115,22 +98,6 @@ class TestMailbox {
   std::shared_ptr<queue::Spool> spool_;
 };
 
-struct TestCertificate {
-  std::string dir = TempDir("imap-cert");
-  std::string cert = dir + "/cert.pem";
-  std::string key = dir + "/key.pem";
-  std::shared_ptr<TlsContext> context;
-
-  TestCertificate() {
-    auto st = GenerateSelfSignedCertificate(cert, key, "localhost", 2);
-    EXPECT_TRUE(st.ok()) << st;
-    auto ctx = TlsContext::Server({cert, key});
-    EXPECT_TRUE(ctx.ok()) << ctx.status();
-    if (ctx.ok()) context = std::make_shared<TlsContext>(std::move(*ctx));
-  }
-  ~TestCertificate() { std::filesystem::remove_all(dir); }
-};
-
 // User "bounces" / password "secret" (a cheap hash: tests, not production).
 inline std::shared_ptr<smtp::CredentialStore> TestCredentials() {
   auto hash = smtp::HashPassword("secret", smtp::kMinPbkdf2Iterations);
@@ -142,120 +109,30 @@ inline std::shared_ptr<smtp::CredentialStore> TestCredentials() {
 
 inline ImapOptions TestOptions(std::shared_ptr<mailbox::MailStore> store) {
   ImapOptions o;
+  salvo::testing::ApplyTestTimings(o);
   o.hostname = "imap.salvo.test";
-  o.listener_name = "test";
   o.store = std::move(store);
   o.credentials = TestCredentials();
   o.allow_plaintext_auth = true;
-  o.limits.auth_failure_delay = 10ms;
-  o.limits.max_auth_failure_delay = 50ms;
-  o.timeouts.linger = 200ms;
   return o;
 }
 
 // The server on its own thread and Ring, listening on 127.0.0.1:<port>.
-class ServerThread {
- public:
-  explicit ServerThread(ImapOptions options)
-      : options_(std::make_shared<const ImapOptions>(std::move(options))) {
-    spdlog::set_level(getenv("SALVO_TEST_LOG") ? spdlog::level::debug : spdlog::level::warn);
-    std::promise<int> port;
-    auto ready = port.get_future();
-    thread_ = std::thread([this, p = std::move(port)]() mutable {
-      auto ring = Ring::Create();
-      if (!ring.ok()) {
-        p.set_value(0);
-        return;
-      }
-      ring_ = ring->get();
-      auto listener = Listener::Bind(*SocketAddress::Parse("127.0.0.1:0"));
-      if (!listener.ok()) {
-        p.set_value(0);
-        return;
-      }
-      p.set_value(listener->address().port());
-      ImapServer server(options_);
-      (*ring)->Run(server.Serve(std::move(*listener)));
-      ring_ = nullptr;
-    });
-    port_ = ready.get();
-    EXPECT_NE(port_, 0) << "server did not start";
-  }
-  ~ServerThread() { Stop(); }
-  void Stop() {
-    if (!thread_.joinable()) return;
-    if (Ring* r = ring_.load()) r->RequestStop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-
- private:
-  std::shared_ptr<const ImapOptions> options_;
-  std::thread thread_;
-  std::atomic<Ring*> ring_{nullptr};
-  int port_ = 0;
-};
+using ServerThread = salvo::testing::ServerThread<ImapServer, ImapOptions>;
 
 // A blocking client for the test thread.
-class Client {
+class Client : public salvo::testing::LineClient {
  public:
-  Client() = default;
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-  ~Client() { Close(); }
-
-  bool Connect(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  bool Send(std::string_view data) {
-    while (!data.empty()) {
-      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(n);
-    }
-    return true;
-  }
-  void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  // One line without CRLF; "" on timeout or close.
-  std::string ReadLine(std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      size_t lf = buf_.find('\n');
-      if (lf != std::string::npos) {
-        std::string line = buf_.substr(0, lf);
-        buf_.erase(0, lf + 1);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        return line;
-      }
-      if (!Fill(deadline)) return "";
-    }
-  }
   // Everything up to and including the line starting with `tag ` (joined
   // with "\n"); what was read so far on timeout.
   std::string ReadUntilTagged(const std::string& tag, std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto deadline = Clock::now() + timeout;
     std::string out;
     for (;;) {
-      size_t lf = buf_.find('\n');
-      if (lf == std::string::npos) {
-        if (!Fill(deadline)) return out;
-        continue;
-      }
-      std::string line = buf_.substr(0, lf + 1);
-      buf_.erase(0, lf + 1);
-      out += line;
-      if (line.rfind(tag + " ", 0) == 0) return out;
+      std::optional<std::string> line = NextLine(deadline, /*keep_line_end=*/true);
+      if (!line) return out;
+      out += *line;
+      if (line->rfind(tag + " ", 0) == 0) return out;
     }
   }
   // Sends "<tag> <command>\r\n" and reads its whole answer.
@@ -263,34 +140,6 @@ class Client {
     Send(tag + " " + command + "\r\n");
     return ReadUntilTagged(tag);
   }
-  std::string ReadAll(std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (Fill(deadline)) {
-    }
-    return std::exchange(buf_, std::string());
-  }
-  bool closed() const { return eof_; }
-
- private:
-  bool Fill(std::chrono::steady_clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || eof_) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char tmp[65536];
-    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0) {
-      eof_ = true;
-      return false;
-    }
-    buf_.append(tmp, n);
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buf_;
-  bool eof_ = false;
 };
 
 }  // namespace salvo::imap::testing

@@ -14,7 +14,6 @@
 //                                (every other one), RecordCampaignFeedback
 // so the parent knows the least that each campaign's counters must show.
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -25,14 +24,12 @@
 #include <vector>
 
 #include "queue/spool.h"
+#include "tests/queue/crash_child_support.h"
 
 namespace salvo::queue {
 namespace {
 
-void Say(const std::string& line) {
-  std::string out = line + "\n";
-  if (::write(STDOUT_FILENO, out.data(), out.size()) != static_cast<ssize_t>(out.size())) _exit(3);
-}
+using testing::Say;
 
 void Check(const absl::Status& s, const char* what) {
   if (s.ok()) return;
@@ -102,27 +99,19 @@ void ControlLoop(Spool& spool, CampaignId id) {
 
 int main(int argc, char** argv) {
   using namespace salvo::queue;
-  if (argc != 2) return 1;
-  spdlog::set_default_logger(spdlog::stderr_logger_mt("stderr"));
-  spdlog::set_level(spdlog::level::warn);
-  SpoolOptions options;
-  options.path = argv[1];
-  options.min_free_bytes = 0;
-  options.memtable_bytes = 8 << 20;
-  options.block_cache_bytes = 8 << 20;
-  auto spool = Spool::Open(options);
-  if (!spool.ok()) return 1;
+  spdlog::set_level(spdlog::level::warn);  // before the spool opens: its info logs are noise here
+  std::unique_ptr<Spool> spool = salvo::queue::testing::OpenCrashSpool(argc, argv);
   Say("READY");
   Campaign c;
   c.settings.name = "crash";
-  c.message_template.text = "x";
-  auto id = (*spool)->CreateCampaign(std::move(c)).Wait();
+  c.message_template.text = std::string("x");  // not = "x": g++ 12 -Wrestrict false positive
+  auto id = spool->CreateCampaign(std::move(c)).Wait();
   Check(id.status(), "create");
   Say(fmt::format("C {}", id->ToString()));
   std::vector<std::thread> threads;
-  threads.emplace_back([&] { AddLoop(**spool, *id); });
-  threads.emplace_back([&] { DeliverLoop(**spool); });
-  threads.emplace_back([&] { ControlLoop(**spool, *id); });
+  threads.emplace_back([&] { AddLoop(*spool, *id); });
+  threads.emplace_back([&] { DeliverLoop(*spool); });
+  threads.emplace_back([&] { ControlLoop(*spool, *id); });
   for (auto& t : threads) t.join();  // never: the parent kills us
   return 0;
 }

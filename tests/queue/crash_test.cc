@@ -2,12 +2,9 @@
 // delivers in a loop and reports every acknowledged write; after each kill
 // the spool is reopened and must hold every acknowledged recipient exactly
 // once (or its delivery), each message whole, and no partial record.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -17,43 +14,12 @@
 
 #include "queue/spool.h"
 #include "spool_fixture.h"
+#include "tests/queue/crash_driver.h"
 
 namespace salvo::queue {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct Child {
-  pid_t pid = -1;
-  int out = -1;  // its stdout
-};
-
-Child Spawn(const std::string& spool_path) {
-  int fds[2];
-  EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    execl(CRASH_CHILD_PATH, CRASH_CHILD_PATH, spool_path.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  return Child{pid, fds[0]};
-}
-
-// Reads from `fd` into `buf` until `deadline` or EOF; returns false on EOF.
-bool ReadUntil(int fd, std::string& buf, Clock::time_point deadline) {
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return true;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char chunk[65536];
-    ssize_t n = read(fd, chunk, sizeof(chunk));
-    if (n <= 0) return false;
-    buf.append(chunk, n);
-  }
-}
 
 struct Acknowledged {
   std::map<ContentId, int> message_size;        // message -> recipients
@@ -141,25 +107,15 @@ TEST(SpoolCrash, AcknowledgedRecipientsSurviveKillNine) {
   int kills = 0;
   long check_ms = 0;
   for (; kills < kKills && Clock::now() < test_end; ++kills) {
-    Child child = Spawn(path);
+    testing::CrashChild child = testing::SpawnCrashChild(CRASH_CHILD_PATH, path);
     std::string out;
     // Wait for READY, then let it run for a random while.
-    auto ready_by = Clock::now() + std::chrono::seconds(20);
-    while (out.find("READY\n") == std::string::npos && Clock::now() < ready_by) {
-      if (!ReadUntil(child.out, out, Clock::now() + std::chrono::milliseconds(20))) break;
-    }
-    ASSERT_NE(out.find("READY\n"), std::string::npos) << "child did not start";
+    ASSERT_TRUE(testing::WaitForReady(child, out)) << "child did not start";
     int run_ms = std::uniform_int_distribution<int>(5, 120)(rng);
-    ReadUntil(child.out, out, Clock::now() + std::chrono::milliseconds(run_ms));
-    kill(child.pid, SIGKILL);
-    ReadUntil(child.out, out, Clock::now() + std::chrono::seconds(10));  // to EOF
-    close(child.out);
-    int status = 0;
-    waitpid(child.pid, &status, 0);
+    testing::ReadUntil(child.out, out, Clock::now() + std::chrono::milliseconds(run_ms));
+    int status = testing::KillAndReap(child, out);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "child ended by itself (status " << status << ")";
-    // Only whole lines: each was one write(2), so a cut can only be at the end.
-    out.resize(out.rfind('\n') + 1);
     Parse(out, ack);
     auto check_start = Clock::now();
     CheckSpool(path, ack);

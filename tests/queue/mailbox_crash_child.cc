@@ -9,8 +9,6 @@
 //   P <category> <category uid>                             about to be expunged
 //   E <category> <category uid>                             expunged
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,14 +17,12 @@
 #include <vector>
 
 #include "queue/mailbox.h"
+#include "tests/queue/crash_child_support.h"
 
 namespace salvo::queue {
 namespace {
 
-void Say(const std::string& line) {
-  std::string out = line + "\n";
-  if (::write(STDOUT_FILENO, out.data(), out.size()) != static_cast<ssize_t>(out.size())) _exit(3);
-}
+using testing::Say;
 
 // Keep in sync with mailbox_crash_test.cc.
 std::string Content(int thread, int n) {
@@ -72,24 +68,10 @@ void FileLoop(Mailbox& box, int thread) {
 
 int main(int argc, char** argv) {
   using namespace salvo::queue;
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <spool dir>\n", argv[0]);
-    return 1;
-  }
-  spdlog::set_default_logger(spdlog::stderr_logger_mt("stderr"));  // stdout is the protocol
-  SpoolOptions options;
-  options.path = argv[1];
-  options.min_free_bytes = 0;
-  options.memtable_bytes = 8 << 20;
-  options.block_cache_bytes = 8 << 20;
-  auto spool = Spool::Open(options);
-  if (!spool.ok()) {
-    std::fprintf(stderr, "open failed: %s\n", spool.status().ToString().c_str());
-    return 1;
-  }
+  std::unique_ptr<Spool> spool = salvo::queue::testing::OpenCrashSpool(argc, argv);
   Say("READY");
   std::vector<std::thread> threads;
-  for (int t = 0; t < 3; ++t) threads.emplace_back([&, t] { FileLoop((*spool)->mailbox(), t); });
+  for (int t = 0; t < 3; ++t) threads.emplace_back([&, t] { FileLoop(spool->mailbox(), t); });
   for (auto& t : threads) t.join();  // never: the parent kills us
   return 0;
 }

@@ -3,12 +3,9 @@
 // change; after each kill the spool is reopened and must hold every
 // acknowledged message with its content and flags, no acknowledged-expunged
 // one, counts that match the messages, and no orphan record or content.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -18,6 +15,7 @@
 
 #include "queue/mailbox.h"
 #include "spool_fixture.h"
+#include "tests/queue/crash_driver.h"
 
 namespace salvo::queue {
 namespace {
@@ -28,38 +26,6 @@ using Clock = std::chrono::steady_clock;
 std::string Content(int thread, int n) {
   return "Subject: bounce " + std::to_string(thread) + "/" + std::to_string(n) + "\r\n\r\n" +
          std::string(100 + (n * 37 + thread) % 3000, 'a' + (n % 26)) + "\r\n";
-}
-
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-};
-
-Child Spawn(const std::string& spool_path) {
-  int fds[2];
-  EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    execl(MAILBOX_CRASH_CHILD_PATH, MAILBOX_CRASH_CHILD_PATH, spool_path.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  return Child{pid, fds[0]};
-}
-
-bool ReadUntil(int fd, std::string& buf, Clock::time_point deadline) {
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return true;
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-    char chunk[65536];
-    ssize_t n = read(fd, chunk, sizeof(chunk));
-    if (n <= 0) return false;
-    buf.append(chunk, n);
-  }
 }
 
 struct Acknowledged {
@@ -171,15 +137,11 @@ TEST(MailboxCrash, AcknowledgedChangesSurviveKillNine) {
   auto test_end = Clock::now() + std::chrono::seconds(90);
   int kills = 0;
   for (; kills < kKills && Clock::now() < test_end; ++kills) {
-    Child child = Spawn(path);
+    testing::CrashChild child = testing::SpawnCrashChild(MAILBOX_CRASH_CHILD_PATH, path);
     std::string out;
-    auto ready_by = Clock::now() + std::chrono::seconds(20);
-    while (out.find("READY\n") == std::string::npos && Clock::now() < ready_by) {
-      if (!ReadUntil(child.out, out, Clock::now() + std::chrono::milliseconds(20))) break;
-    }
-    ASSERT_NE(out.find("READY\n"), std::string::npos) << "child did not start";
+    ASSERT_TRUE(testing::WaitForReady(child, out)) << "child did not start";
     int run_ms = std::uniform_int_distribution<int>(20, 150)(rng);
-    ReadUntil(child.out, out, Clock::now() + std::chrono::milliseconds(run_ms));
+    testing::ReadUntil(child.out, out, Clock::now() + std::chrono::milliseconds(run_ms));
     // On a loaded machine a synced write can take tens of ms: let each run
     // acknowledge a few deliveries (up to 5 s), then kill at a random moment.
     auto progress_by = Clock::now() + std::chrono::seconds(5);
@@ -190,19 +152,14 @@ TEST(MailboxCrash, AcknowledgedChangesSurviveKillNine) {
       return n;
     };
     while (delivered() < 5 && Clock::now() < progress_by) {
-      if (!ReadUntil(child.out, out, Clock::now() + std::chrono::milliseconds(10))) break;
+      if (!testing::ReadUntil(child.out, out, Clock::now() + std::chrono::milliseconds(10))) break;
     }
-    ReadUntil(
+    testing::ReadUntil(
         child.out, out,
         Clock::now() + std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 30)(rng)));
-    kill(child.pid, SIGKILL);
-    ReadUntil(child.out, out, Clock::now() + std::chrono::seconds(10));
-    close(child.out);
-    int status = 0;
-    waitpid(child.pid, &status, 0);
+    int status = testing::KillAndReap(child, out);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "child ended by itself (status " << status << ")";
-    out.resize(out.rfind('\n') + 1);
     Parse(out, ack);
     CheckMailbox(path, ack, rng);
     if (HasFatalFailure()) break;
