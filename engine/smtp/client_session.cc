@@ -216,9 +216,10 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::Send(const Envelope& 
   }
   absl::StatusOr<TransactionResult> result;
   if (caps_.pipelining) {
-    result = co_await SendPipelined(envelope, content, caps_.chunking && options_.use_chunking);
+    result = co_await SendPipelined(envelope, content, eight_bit,
+                                    caps_.chunking && options_.use_chunking);
   } else {
-    result = co_await SendStepwise(envelope, content);
+    result = co_await SendStepwise(envelope, content, eight_bit);
   }
   if (!result.ok()) co_return result;
   bool clean = result->data.code != 0 && result->data.positive();
@@ -232,6 +233,7 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::Send(const Envelope& 
 
 Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendPipelined(const Envelope& e,
                                                                          std::string_view content,
+                                                                         bool eight_bit,
                                                                          bool bdat) {
   const auto& t = options_.timeouts;
   bool utf8 = Has8Bit(e.reverse_path);
@@ -239,9 +241,9 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendPipelined(const E
   std::string_view body;
   if (bdat) {
     body = CrlfNormalized(content, scratch_);
-    AppendMail(e, body.size(), Has8Bit(content), utf8);
+    AppendMail(e, body.size(), eight_bit, utf8);
   } else {
-    AppendMail(e, content.size(), Has8Bit(content), utf8);
+    AppendMail(e, content.size(), eight_bit, utf8);
   }
   for (const auto& r : e.recipients) AppendRcpt(r);
   absl::Status s;
@@ -292,12 +294,13 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendPipelined(const E
 }
 
 Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendStepwise(const Envelope& e,
-                                                                        std::string_view content) {
+                                                                        std::string_view content,
+                                                                        bool eight_bit) {
   const auto& t = options_.timeouts;
   bool utf8 = Has8Bit(e.reverse_path);
   for (const auto& r : e.recipients) utf8 = utf8 || Has8Bit(r.address);
   TransactionResult result;
-  AppendMail(e, content.size(), Has8Bit(content), utf8);
+  AppendMail(e, content.size(), eight_bit, utf8);
   absl::Status s = co_await writer_.Flush(After(t.mail));
   if (!s.ok()) co_return Fail(s);
   CO_ASSIGN_OR_RETURN(result.mail, co_await ReadReply(t.mail));

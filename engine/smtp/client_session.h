@@ -120,9 +120,11 @@ class SmtpClientSession {
                                         bool eight_bit) const;
   void AppendMail(const Envelope& e, size_t size, bool eight_bit, bool utf8);
   void AppendRcpt(const RecipientSpec& r);
+  // `eight_bit`: Has8Bit(content), found once by Send.
   Task<absl::StatusOr<TransactionResult>> SendPipelined(const Envelope& e, std::string_view content,
-                                                        bool bdat);
-  Task<absl::StatusOr<TransactionResult>> SendStepwise(const Envelope& e, std::string_view content);
+                                                        bool eight_bit, bool bdat);
+  Task<absl::StatusOr<TransactionResult>> SendStepwise(const Envelope& e, std::string_view content,
+                                                       bool eight_bit);
   Task<absl::StatusOr<SmtpReply>> SendDataBody(std::string_view content);
   Task<absl::Status> Reset();
   absl::Status Fail(absl::Status s);

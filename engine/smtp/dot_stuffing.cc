@@ -1,5 +1,6 @@
 #include "engine/smtp/dot_stuffing.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace salvo::smtp {
@@ -57,10 +58,23 @@ std::array<std::string_view, 2> DataPayload(std::string_view content, std::strin
 }
 
 bool Has8Bit(std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    if (c & 0x80) return true;
+  // Eight bytes at a time: every message body on the send path passes here.
+  const char* p = bytes.data();
+  size_t n = bytes.size();
+  uint64_t any = 0;
+  for (; n >= 32; p += 32, n -= 32) {
+    uint64_t w[4];
+    std::memcpy(w, p, sizeof w);
+    any |= w[0] | w[1] | w[2] | w[3];
+    if (any & 0x8080808080808080ULL) return true;
   }
-  return false;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    any |= w;
+  }
+  for (; n > 0; ++p, --n) any |= static_cast<unsigned char>(*p);
+  return (any & 0x8080808080808080ULL) != 0;
 }
 
 }  // namespace salvo::smtp

@@ -117,6 +117,19 @@ TEST(DotStuffing, EveryLoneDotLineIsStuffedAtEverySplit) {
 TEST(DotStuffing, Detects8Bit) {
   EXPECT_FALSE(Has8Bit("plain ascii\r\n"));
   EXPECT_TRUE(Has8Bit("caf\xc3\xa9"));
+  EXPECT_FALSE(Has8Bit(""));
+  // Every length and every position of one high byte: the word-at-a-time
+  // loop and its tail must agree with a byte-by-byte look.
+  for (size_t len = 1; len <= 100; ++len) {
+    std::string text(len, 'a');
+    EXPECT_FALSE(Has8Bit(text)) << len;
+    for (size_t at = 0; at < len; ++at) {
+      text[at] = static_cast<char>(0x80 | (at % 128));
+      EXPECT_TRUE(Has8Bit(text)) << len << " " << at;
+      EXPECT_FALSE(Has8Bit(std::string_view(text).substr(0, at))) << len << " " << at;
+      text[at] = 'a';
+    }
+  }
 }
 
 }  // namespace
