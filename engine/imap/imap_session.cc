@@ -1,7 +1,6 @@
 #include "engine/imap/imap_session.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 
 #include "absl/strings/ascii.h"
@@ -11,25 +10,14 @@
 #include "engine/base/strings.h"
 #include "engine/imap/command_table.h"
 #include "engine/loop/ops.h"
-#include "engine/tls/starttls.h"
+#include "engine/tls/session_transport.h"
 #include "engine/tls/tls_stream.h"
 #include "fmt/format.h"
-#include "spdlog/spdlog.h"
 
 namespace salvo::imap {
 namespace {
 
-constexpr size_t kMaxLingerBytes = 1 << 20;
 constexpr size_t kFlushThreshold = 256 * 1024;
-
-std::string NewSessionId() {
-  static std::atomic<uint64_t> counter{0};
-  uint64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-  uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
-  return fmt::format("{:011X}{:05X}", now & 0xFFFFFFFFFFFull, n & 0xFFFFF);
-}
 
 }  // namespace
 
@@ -142,10 +130,7 @@ void ImapSession::Tagged(const std::string& tag, std::string_view status, std::s
 }
 
 Task<absl::Status> ImapSession::Flush() {
-  if (writer_.pending() == 0 || broken_) co_return absl::OkStatus();
-  absl::Status st = co_await writer_.Flush(After(options_->timeouts.write));
-  if (!st.ok()) broken_ = true;
-  co_return st;
+  return FlushReplies(writer_, options_->timeouts.write, broken_);
 }
 
 Task<absl::Status> ImapSession::FlushIfLarge() {
@@ -187,31 +172,17 @@ void ImapSession::OnEventsPosted() {
 }
 
 Task<void> ImapSession::StartTls() {
-  if (reader_.buffered() > 0) {
-    spdlog::warn("imapd {}: {} dropped {} byte(s) pipelined after STARTTLS", session_id_,
-                 client_.ToString(), reader_.buffered());
-    reader_.Clear();
-  }
-  auto tls = co_await salvo::StartTls(*options_->tls, &socket_, reader_, writer_, TlsRole::kServer,
-                                      "", After(options_->timeouts.tls_handshake));
+  const SessionLogName log{"imapd", session_id_, &client_};
+  absl::StatusOr<std::unique_ptr<TlsStream>> tls =
+      co_await UpgradeToTls(*options_->tls, &socket_, reader_, writer_,
+                            After(options_->timeouts.tls_handshake), "STARTTLS", log);
   if (!tls.ok()) {
-    spdlog::info("imapd {}: STARTTLS with {} failed: {}", session_id_, client_.ToString(),
-                 tls.status().ToString());
     broken_ = true;
     closing = true;
     co_return;
   }
   tls_ = std::move(*tls);
   parser_.Reset();
-}
-
-Task<absl::Status> ImapSession::ImplicitTls() {
-  CO_ASSIGN_OR_RETURN(tls_,
-                      co_await TlsStream::Handshake(*options_->tls, &socket_, TlsRole::kServer, "",
-                                                    After(options_->timeouts.tls_handshake)));
-  reader_.set_stream(tls_.get());
-  writer_.set_stream(tls_.get());
-  co_return absl::OkStatus();
 }
 
 absl::Status ImapSession::Select(const std::string& folder, bool read_only) {
@@ -409,17 +380,13 @@ Task<absl::Status> ImapSession::Dispatch(ImapCommand& c) {
 
 Task<void> ImapSession::Run() {
   ring_ = Ring::Current();
-  Ring::StopCallback on_stop(*ring_, [this] {
-    stopping_ = true;
-    socket_.Cancel();
-  });
+  CancelOnRingStop on_stop(*ring_, socket_, stopping_);  // a read ends; the BYE goes out
   if (options_->tls_mode == ImapTlsMode::kImplicit) {
-    absl::Status st = co_await ImplicitTls();
-    if (!st.ok()) {
-      spdlog::info("imapd {}: TLS handshake with {} failed: {}", session_id_, client_.ToString(),
-                   st.ToString());
-      co_return;
-    }
+    const SessionLogName log{"imapd", session_id_, &client_};
+    absl::StatusOr<std::unique_ptr<TlsStream>> tls = co_await AcceptImplicitTls(
+        *options_->tls, &socket_, reader_, writer_, After(options_->timeouts.tls_handshake), log);
+    if (!tls.ok()) co_return;
+    tls_ = std::move(*tls);
   }
   Untagged(fmt::format("OK [CAPABILITY {}] {} Salvo IMAP4rev1 ready", Capabilities(),
                        options_->hostname));
@@ -475,18 +442,10 @@ Task<void> ImapSession::Refuse(std::string_view why) {
 
 Task<void> ImapSession::Close() {
   if (broken_) co_return;
-  if (!(co_await Flush()).ok()) co_return;
+  absl::Status flushed = co_await Flush();
+  if (!flushed.ok()) co_return;
   Stream* stream = tls_ ? static_cast<Stream*>(tls_.get()) : &socket_;
-  Deadline linger = After(options_->timeouts.linger);
-  if (!(co_await stream->ShutdownWrite(linger)).ok()) co_return;
-  size_t dropped = 0;
-  std::string sink;
-  while (dropped < kMaxLingerBytes && !stopping_) {
-    sink.clear();
-    auto n = co_await stream->ReadSome(sink, linger);
-    if (!n.ok() || *n == 0) break;
-    dropped += *n;
-  }
+  co_await LingeringClose(*stream, After(options_->timeouts.linger), stopping_);
 }
 
 }  // namespace salvo::imap

@@ -158,7 +158,6 @@ class ImapSession {
  private:
   Task<absl::StatusOr<ImapCommand>> ReadCommand(bool* io_error);
   Task<absl::Status> Dispatch(ImapCommand& command);
-  Task<absl::Status> ImplicitTls();
   Task<void> Close();
   Task<void> ConsumeStaleCancel();
   void ApplyEvent(const mailbox::FolderEvent& e, bool* exists_changed);

@@ -1,34 +1,16 @@
 #include "engine/pop3/session.h"
 
-#include <atomic>
-#include <chrono>
-
 #include "engine/base/status_macros.h"
 #include "engine/loop/ops.h"
 #include "engine/loop/ring.h"
 #include "engine/pop3/command_table.h"
 #include "engine/pop3/multiline.h"
-#include "engine/tls/starttls.h"
+#include "engine/tls/session_transport.h"
 #include "engine/tls/tls_stream.h"
 #include "fmt/format.h"
 #include "spdlog/spdlog.h"
 
 namespace salvo::pop3 {
-namespace {
-
-constexpr size_t kMaxLingerBytes = 1 << 20;  // read and dropped before closing
-
-std::string NewSessionId() {
-  static std::atomic<uint64_t> counter{0};
-  uint64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-  uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
-  return fmt::format("{:011X}{:05X}", now & 0xFFFFFFFFFFFull, n & 0xFFFFF);
-}
-
-}  // namespace
-
 std::string_view SessionStateName(SessionState s) {
   switch (s) {
     case SessionState::kAuthorization:
@@ -79,10 +61,7 @@ void Pop3Session::Line(std::string_view line) {
 }
 
 Task<absl::Status> Pop3Session::Flush() {
-  if (writer_.pending() == 0 || broken_) co_return absl::OkStatus();
-  absl::Status st = co_await writer_.Flush(After(options_->timeouts.write));
-  if (!st.ok()) broken_ = true;
-  co_return st;
+  return FlushReplies(writer_, options_->timeouts.write, broken_);
 }
 
 Task<absl::StatusOr<std::string_view>> Pop3Session::ReadLine(size_t max_line) {
@@ -112,33 +91,17 @@ Task<absl::Status> Pop3Session::SendContent(std::string_view status, std::string
 }
 
 Task<void> Pop3Session::StartTls() {
-  if (reader_.buffered() > 0) {
-    // Plaintext sent after STLS would be read as if it came over TLS
-    // (CVE-2011-0411): drop it.
-    spdlog::warn("pop3d {}: {} dropped {} byte(s) pipelined after STLS", session_id_,
-                 client_.ToString(), reader_.buffered());
-    reader_.Clear();
-  }
-  auto tls = co_await salvo::StartTls(*options_->tls, &socket_, reader_, writer_, TlsRole::kServer,
-                                      "", After(options_->timeouts.tls_handshake));
+  const SessionLogName log{"pop3d", session_id_, &client_};
+  absl::StatusOr<std::unique_ptr<TlsStream>> tls =
+      co_await UpgradeToTls(*options_->tls, &socket_, reader_, writer_,
+                            After(options_->timeouts.tls_handshake), "STLS", log);
   if (!tls.ok()) {
-    spdlog::info("pop3d {}: STLS with {} failed: {}", session_id_, client_.ToString(),
-                 tls.status().ToString());
     broken_ = true;  // the peer is mid-handshake: nothing readable can be sent
     closing = true;
     co_return;
   }
   tls_ = std::move(*tls);
   user.clear();  // RFC 2595 §4: forget what was said before TLS
-}
-
-Task<absl::Status> Pop3Session::ImplicitTls() {
-  CO_ASSIGN_OR_RETURN(tls_,
-                      co_await TlsStream::Handshake(*options_->tls, &socket_, TlsRole::kServer, "",
-                                                    After(options_->timeouts.tls_handshake)));
-  reader_.set_stream(tls_.get());
-  writer_.set_stream(tls_.get());
-  co_return absl::OkStatus();
 }
 
 void Pop3Session::Login(const std::string& name, std::string_view mechanism) {
@@ -237,41 +200,34 @@ Task<void> Pop3Session::Update() {
 }
 
 bool Pop3Session::OnReadError(const absl::Status& st) {
-  if (absl::IsResourceExhausted(st)) {
-    Err("Line too long");
-    return true;
-  }
-  if (absl::IsDeadlineExceeded(st)) {
-    Err("Disconnected for inactivity", false);
-  } else if (absl::IsCancelled(st) || stopping_) {
-    Err("[SYS/TEMP] Server shutting down", false);
-  } else {
-    // End of stream, a reset, or a TLS failure: nobody to answer.
-    if (!IsEndOfStream(st)) {
-      spdlog::debug("pop3d {}: {}: {}", session_id_, client_.ToString(), st.ToString());
-    }
-    broken_ = true;
+  const SessionLogName log{"pop3d", session_id_, &client_};
+  switch (ClassifyReadFailure(st, stopping_, log)) {
+    case ReadFailure::kLineTooLong:
+      Err("Line too long");
+      return true;
+    case ReadFailure::kTimeout:
+      Err("Disconnected for inactivity", false);
+      break;
+    case ReadFailure::kShutdown:
+      Err("[SYS/TEMP] Server shutting down", false);
+      break;
+    case ReadFailure::kBroken:
+      broken_ = true;
+      break;
   }
   return false;
 }
 
 Task<void> Pop3Session::Run() {
-  Ring* ring = Ring::Current();
-  // Socket::Cancel is sticky: it also ends the next operation when the
-  // session is between two, so the goodbye still goes out.
-  Ring::StopCallback on_stop(*ring, [this] {
-    stopping_ = true;
-    socket_.Cancel();
-  });
+  CancelOnRingStop on_stop(*Ring::Current(), socket_, stopping_);  // a read ends; the -ERR goes out
   spdlog::debug("pop3d {}: connection from {} on {}", session_id_, client_.ToString(),
                 options_->listener_name);
   if (options_->tls_mode == Pop3TlsMode::kImplicit) {
-    absl::Status st = co_await ImplicitTls();
-    if (!st.ok()) {
-      spdlog::info("pop3d {}: TLS handshake with {} failed: {}", session_id_, client_.ToString(),
-                   st.ToString());
-      co_return;
-    }
+    const SessionLogName log{"pop3d", session_id_, &client_};
+    absl::StatusOr<std::unique_ptr<TlsStream>> tls = co_await AcceptImplicitTls(
+        *options_->tls, &socket_, reader_, writer_, After(options_->timeouts.tls_handshake), log);
+    if (!tls.ok()) co_return;
+    tls_ = std::move(*tls);
   }
   if (options_->apop && !options_->apop->empty())
     apop_timestamp_ = ApopTimestamp(options_->hostname);
@@ -313,17 +269,7 @@ Task<void> Pop3Session::Close() {
   absl::Status flushed = co_await Flush();
   if (!flushed.ok()) co_return;
   Stream* stream = tls_ ? static_cast<Stream*>(tls_.get()) : &socket_;
-  Deadline linger = After(options_->timeouts.linger);
-  absl::Status shut = co_await stream->ShutdownWrite(linger);
-  if (!shut.ok()) co_return;
-  size_t dropped = 0;
-  std::string sink;
-  while (dropped < kMaxLingerBytes && !stopping_) {
-    sink.clear();
-    auto n = co_await stream->ReadSome(sink, linger);
-    if (!n.ok() || *n == 0) break;
-    dropped += *n;
-  }
+  co_await LingeringClose(*stream, After(options_->timeouts.linger), stopping_);
 }
 
 }  // namespace salvo::pop3

@@ -122,7 +122,6 @@ class Pop3Session {
  private:
   // Answers a failed command read; false when the session must end.
   bool OnReadError(const absl::Status& status);
-  Task<absl::Status> ImplicitTls();
   Task<void> Close();
 
   std::shared_ptr<const Pop3Options> options_;

@@ -1,13 +1,10 @@
 #include "engine/smtp/server/server_session.h"
 
-#include <atomic>
-#include <chrono>
-
 #include "engine/base/status_macros.h"
 #include "engine/loop/ops.h"
 #include "engine/loop/ring.h"
 #include "engine/smtp/server/command_table.h"
-#include "engine/tls/starttls.h"
+#include "engine/tls/session_transport.h"
 #include "engine/tls/tls_stream.h"
 #include "fmt/format.h"
 #include "spdlog/spdlog.h"
@@ -15,17 +12,7 @@
 namespace salvo::smtp {
 namespace {
 
-constexpr size_t kChunkPiece = 64 * 1024;    // BDAT is read in pieces of this size
-constexpr size_t kMaxLingerBytes = 1 << 20;  // read and dropped before closing
-
-std::string NewSessionId() {
-  static std::atomic<uint64_t> counter{0};
-  uint64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-  uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
-  return fmt::format("{:011X}{:05X}", now & 0xFFFFFFFFFFFull, n & 0xFFFFF);
-}
+constexpr size_t kChunkPiece = 64 * 1024;  // BDAT is read in pieces of this size
 
 }  // namespace
 
@@ -81,10 +68,7 @@ void ServerSession::Reply(SmtpReply reply, bool counts_as_error) {
 }
 
 Task<absl::Status> ServerSession::Flush() {
-  if (writer_.pending() == 0 || broken_) co_return absl::OkStatus();
-  absl::Status st = co_await writer_.Flush(After(options_->timeouts.write));
-  if (!st.ok()) broken_ = true;
-  co_return st;
+  return FlushReplies(writer_, options_->timeouts.write, broken_);
 }
 
 void ServerSession::ResetTransaction() {
@@ -141,18 +125,11 @@ Task<absl::Status> ServerSession::ReadChunk(uint64_t size, ContentDecoder* decod
 }
 
 Task<void> ServerSession::StartTls() {
-  if (reader_.buffered() > 0) {
-    // Plaintext sent after STARTTLS would be read as if it came over TLS
-    // (CVE-2011-0411): drop it, as Postfix does.
-    spdlog::warn("smtpd {}: {} dropped {} byte(s) pipelined after STARTTLS", session_id_,
-                 client_.ToString(), reader_.buffered());
-    reader_.Clear();
-  }
-  auto tls = co_await salvo::StartTls(*options_->tls, &socket_, reader_, writer_, TlsRole::kServer,
-                                      "", After(options_->timeouts.tls_handshake));
+  const SessionLogName log{"smtpd", session_id_, &client_};
+  absl::StatusOr<std::unique_ptr<TlsStream>> tls =
+      co_await UpgradeToTls(*options_->tls, &socket_, reader_, writer_,
+                            After(options_->timeouts.tls_handshake), "STARTTLS", log);
   if (!tls.ok()) {
-    spdlog::info("smtpd {}: STARTTLS with {} failed: {}", session_id_, client_.ToString(),
-                 tls.status().ToString());
     broken_ = true;  // the peer is mid-handshake: nothing readable can be sent
     closing = true;
     co_return;
@@ -166,52 +143,36 @@ Task<void> ServerSession::StartTls() {
   auth_user.clear();
 }
 
-Task<absl::Status> ServerSession::ImplicitTls() {
-  CO_ASSIGN_OR_RETURN(tls_,
-                      co_await TlsStream::Handshake(*options_->tls, &socket_, TlsRole::kServer, "",
-                                                    After(options_->timeouts.tls_handshake)));
-  reader_.set_stream(tls_.get());
-  writer_.set_stream(tls_.get());
-  co_return absl::OkStatus();
-}
-
 bool ServerSession::OnReadError(const absl::Status& st) {
   const std::string& host = options_->hostname;
-  if (absl::IsResourceExhausted(st)) {
-    Reply(500, "5.5.2", "Error: line too long");
-    return true;
-  }
-  if (absl::IsDeadlineExceeded(st)) {
-    Reply(421, "4.4.2", fmt::format("{} Error: timeout exceeded", host));
-  } else if (absl::IsCancelled(st) || stopping_) {
-    Reply(421, "4.3.2", fmt::format("{} Service shutting down", host));
-  } else {
-    // End of stream, a reset, or a TLS failure: nobody to answer.
-    if (!IsEndOfStream(st)) {
-      spdlog::debug("smtpd {}: {}: {}", session_id_, client_.ToString(), st.ToString());
-    }
-    broken_ = true;
+  const SessionLogName log{"smtpd", session_id_, &client_};
+  switch (ClassifyReadFailure(st, stopping_, log)) {
+    case ReadFailure::kLineTooLong:
+      Reply(500, "5.5.2", "Error: line too long");
+      return true;
+    case ReadFailure::kTimeout:
+      Reply(421, "4.4.2", fmt::format("{} Error: timeout exceeded", host));
+      break;
+    case ReadFailure::kShutdown:
+      Reply(421, "4.3.2", fmt::format("{} Service shutting down", host));
+      break;
+    case ReadFailure::kBroken:
+      broken_ = true;
+      break;
   }
   return false;
 }
 
 Task<void> ServerSession::Run() {
-  Ring* ring = Ring::Current();
-  // Socket::Cancel is sticky: it also ends the next operation when the
-  // session is between two, and only that one, so the 421 still goes out.
-  Ring::StopCallback on_stop(*ring, [this] {
-    stopping_ = true;
-    socket_.Cancel();
-  });
+  CancelOnRingStop on_stop(*Ring::Current(), socket_, stopping_);  // a read ends; the 421 goes out
   spdlog::debug("smtpd {}: connection from {} on {}", session_id_, client_.ToString(),
                 options_->listener_name);
   if (options_->tls_mode == ServerTlsMode::kImplicit) {
-    absl::Status st = co_await ImplicitTls();
-    if (!st.ok()) {
-      spdlog::info("smtpd {}: TLS handshake with {} failed: {}", session_id_, client_.ToString(),
-                   st.ToString());
-      co_return;
-    }
+    const SessionLogName log{"smtpd", session_id_, &client_};
+    absl::StatusOr<std::unique_ptr<TlsStream>> tls = co_await AcceptImplicitTls(
+        *options_->tls, &socket_, reader_, writer_, After(options_->timeouts.tls_handshake), log);
+    if (!tls.ok()) co_return;
+    tls_ = std::move(*tls);
   }
   Reply(220, "", fmt::format("{} ESMTP Salvo", options_->hostname));
   while (!closing) {
@@ -250,18 +211,10 @@ Task<void> ServerSession::Refuse(std::string_view why) {
 // client still sends for a moment, so the replies are not lost to a reset.
 Task<void> ServerSession::Close() {
   if (broken_) co_return;
-  if (!(co_await Flush()).ok()) co_return;
+  absl::Status flushed = co_await Flush();
+  if (!flushed.ok()) co_return;
   Stream* stream = tls_ ? static_cast<Stream*>(tls_.get()) : &socket_;
-  Deadline linger = After(options_->timeouts.linger);
-  if (!(co_await stream->ShutdownWrite(linger)).ok()) co_return;
-  size_t dropped = 0;
-  std::string sink;
-  while (dropped < kMaxLingerBytes && !stopping_) {
-    sink.clear();
-    auto n = co_await stream->ReadSome(sink, linger);
-    if (!n.ok() || *n == 0) break;
-    dropped += *n;
-  }
+  co_await LingeringClose(*stream, After(options_->timeouts.linger), stopping_);
 }
 
 }  // namespace salvo::smtp

@@ -135,7 +135,6 @@ class ServerSession {
   Task<absl::StatusOr<std::string_view>> ReadCommandLine();
   // Answers a failed command read; false when the session must end.
   bool OnReadError(const absl::Status& status);
-  Task<absl::Status> ImplicitTls();
   Task<void> Close();
 
   std::shared_ptr<const ServerOptions> options_;
