@@ -13,6 +13,7 @@
 #include "api/handlers/healthz_v1.h"
 #include "api/handlers/messages_v1.h"
 #include "api/handlers/metrics_v1.h"
+#include "api/handlers/queue_v1.h"
 #include "api/handlers/suppressions_v1.h"
 #include "api/handlers/unsubscribe_v1.h"
 #include "engine/base/status_macros.h"
@@ -68,15 +69,17 @@ absl::Status AddCampaignReadAndControlRoutes(HttpRouter& router,
 
 absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
                                  std::function<void()> accepted, std::string staging_dir,
-                                 std::shared_ptr<dkim::DkimKeyring> keyring) {
+                                 std::shared_ptr<dkim::DkimKeyring> keyring,
+                                 std::function<void()> flushed) {
   if (spool == nullptr) return absl::InvalidArgumentError("the submission routes need a spool");
   if (staging_dir.empty()) {
     std::error_code ec;
     staging_dir = std::filesystem::temp_directory_path(ec).string();
     if (ec || staging_dir.empty()) staging_dir = "/tmp";
   }
-  auto context = std::make_shared<const SubmissionContext>(
-      SubmissionContext{spool, std::move(accepted), std::move(staging_dir), std::move(keyring)});
+  if (!flushed) flushed = accepted;
+  auto context = std::make_shared<const SubmissionContext>(SubmissionContext{
+      spool, std::move(accepted), std::move(staging_dir), std::move(keyring), std::move(flushed)});
   RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/messages", MessagesV1(context),
                              {.body_limit = kMessageBodyLimit}));
   RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/campaigns", CreateCampaignV1(context),
@@ -87,6 +90,10 @@ absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
       router.Add(HttpMethod::kPost, "/v1/campaigns/{id}/close", CloseCampaignV1(context)));
   RETURN_IF_ERROR(AddCampaignReadAndControlRoutes(router, context));
   RETURN_IF_ERROR(router.Add(HttpMethod::kGet, "/v1/events", EventsV1(context)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kGet, "/v1/queue", QueueSummaryV1(context)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/queue/flush", QueueFlushV1(context, false)));
+  RETURN_IF_ERROR(
+      router.Add(HttpMethod::kPost, "/v1/queue/{domain}/flush", QueueFlushV1(context, true)));
   RETURN_IF_ERROR(router.Add(HttpMethod::kPut, "/v1/suppressions/{address}",
                              PutSuppressionV1(context), {.body_limit = 4096}));
   RETURN_IF_ERROR(

@@ -50,10 +50,13 @@ absl::Status AddOperationalRoutes(HttpRouter& router, const OperationalRoutesOpt
 // `spool` must outlive the server; `accepted` (the delivery engine's Kick)
 // runs on the ring thread after each durable accept. CSV uploads are staged
 // in `staging_dir` (default: the system's temporary directory).
-// `keyring` (may be null) answers [dkim] campaign_checks.
+// `keyring` (may be null) answers [dkim] campaign_checks. `flushed` (the
+// delivery engine's RetryNow) runs after a queue flush rescheduled anything;
+// `accepted` when it is empty.
 absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
                                  std::function<void()> accepted, std::string staging_dir = "",
-                                 std::shared_ptr<dkim::DkimKeyring> keyring = nullptr);
+                                 std::shared_ptr<dkim::DkimKeyring> keyring = nullptr,
+                                 std::function<void()> flushed = nullptr);
 
 // Options for an HTTP listener: its limits (max_line_length bounds the whole
 // request head, max_message_size the largest body any route may accept,

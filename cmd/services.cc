@@ -287,7 +287,8 @@ absl::Status Services::BindHttp(const ListenerConfig& l) {
   if (absl::Status st = api::AddOperationalRoutes(router, {}); !st.ok()) return st;
   delivery::DeliveryEngine* engine = delivery_.get();
   if (absl::Status st = api::AddSubmissionRoutes(
-          router, spool_.get(), [engine] { engine->Kick(); }, "", keyring_);
+          router, spool_.get(), [engine] { engine->Kick(); }, "", keyring_,
+          [engine] { engine->RetryNow(); });
       !st.ok()) {
     return st;
   }

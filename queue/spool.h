@@ -42,6 +42,7 @@
 #include "queue/campaign_info.h"
 #include "queue/feedback.h"
 #include "queue/ids.h"
+#include "queue/queue_view.h"
 #include "queue/records.h"
 #include "queue/spool_op.h"
 #include "queue/spool_options.h"
@@ -132,6 +133,15 @@ class Spool {
   // Gives a leased recipient back without an attempt (e.g. at shutdown); it
   // is due again at `due`.
   absl::Status Release(const DueRecipient& due, absl::Time due_at = absl::Now());
+  // --- operators' view of the queue (queue_view.h; memory only, run on the
+  // reader thread in slices of the spool lock) ---
+  // Recipients by destination domain: totals, and the `limit` domains with
+  // the most recipients.
+  SpoolOp<absl::StatusOr<QueueSummary>> SummarizeQueue(size_t limit);
+  // Every queued recipient whose next attempt is after `now` is due at `now`
+  // (of `domain` only, lower-cased, when it is not empty); returns how many.
+  // Paused campaigns' recipients stay paused. The engine still needs a Kick.
+  SpoolOp<absl::StatusOr<size_t>> RetryNow(std::string domain, absl::Time now = absl::Now());
   // The earliest due time in the schedule, if any (for the engine's timer).
   std::optional<absl::Time> NextDue() const;
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,12 @@ namespace salvo::queue {
 class DomainTable {
  public:
   uint32_t Intern(std::string_view domain);
+  // The index of a domain already interned.
+  std::optional<uint32_t> Find(std::string_view domain) const {
+    auto it = index_.find(domain);
+    if (it == index_.end()) return std::nullopt;
+    return it->second;
+  }
   // Valid for the table's lifetime.
   std::string_view name(uint32_t index) const { return names_[index]; }
   size_t size() const { return names_.size(); }

@@ -34,6 +34,9 @@ struct SubmissionContext {
   // The daemon's DKIM keys and bulk-sender rules ([dkim] campaign_checks);
   // null: no checks.
   std::shared_ptr<dkim::DkimKeyring> keyring;
+  // Called on the ring thread after a queue flush rescheduled recipients
+  // (the delivery engine's RetryNow); may be empty.
+  std::function<void()> flushed;
 };
 
 // Bounds of one request.

@@ -109,6 +109,15 @@ void DeliveryEngine::Kick() {
   });
 }
 
+void DeliveryEngine::RetryNow() {
+  // Posted before the kick: each shard revives its sites before any batch
+  // the kick produces reaches it (a ring runs its posts in order).
+  for (int i = 0; i < core_->shard_count(); ++i) {
+    core_->PostToShard(i, [](DeliveryShard& s) { s.ReviveSites(); });
+  }
+  Kick();
+}
+
 DeliveryStats DeliveryEngine::stats() const {
   const DeliveryCounters& c = core_->counters;
   return DeliveryStats{.taken = c.taken.load(),

@@ -65,6 +65,9 @@ class DeliveryEngine {
   void Apply(std::shared_ptr<const Config> config);
   // New mail was accepted: look at the schedule now. Thread-safe.
   void Kick();
+  // The queue was flushed (Spool::RetryNow): sites held as unreachable are
+  // tried again at once, then the schedule is looked at. Thread-safe.
+  void RetryNow();
   DeliveryStats stats() const;
   // Writes out what the delivery log has buffered (tests, tools).
   void FlushLog();

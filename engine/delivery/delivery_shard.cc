@@ -91,6 +91,10 @@ void DeliveryShard::SendToSite(uint64_t site_id, std::vector<Batch> batches) {
   });
 }
 
+void DeliveryShard::ReviveSites() {
+  for (auto& [key, site] : sites_) site->Revive();
+}
+
 void DeliveryShard::ApplyConfig(std::shared_ptr<const Config> config) {
   config_ = std::move(config);
   for (auto& [name, d] : destinations_) d->Invalidate();

@@ -46,6 +46,8 @@ class DeliveryShard {
   void AcceptDue(std::vector<LeasedRecipient> recipients);  // domain stage
   void AcceptBatches(std::vector<Batch> batches);           // site stage
   void ApplyConfig(std::shared_ptr<const Config> config);
+  // A queue flush: every dead site on this shard is tried again.
+  void ReviveSites();
 
   // For the engine's parts on this shard.
   EngineCore& core() { return core_; }

@@ -110,6 +110,13 @@ void Site::MarkDead(const queue::DeliveryOutcome& outcome, Deadline until) {
   }
 }
 
+bool Site::Revive() {
+  if (Clock::now() >= dead_until_) return false;
+  dead_until_ = Deadline{};
+  spdlog::info("site {}: unreachable hold ended by a queue flush", name_);
+  return true;
+}
+
 void Site::RecordAttempt(bool ok, bool temporary, std::string_view reply) {
   if (backoff_.Record(ok, temporary, reply, Clock::now())) {
     shard_.core().counters.backoff_changes.fetch_add(1);

@@ -59,6 +59,8 @@ class Site {
   void ConnectionClosed(EgressPath& path);
   // Every address failed: defer what waits and hold new mail for a while.
   void MarkDead(const queue::DeliveryOutcome& outcome, Deadline until);
+  // An operator's "retry now": ends the dead hold at once. True if there was one.
+  bool Revive();
   // One attempt's result for backoff.
   void RecordAttempt(bool ok, bool temporary, std::string_view reply);
   // The config changed: the new policy for this site's rule, if it has one.
