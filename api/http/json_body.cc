@@ -82,6 +82,19 @@ absl::StatusOr<nlohmann::json> ParseJson(std::string_view text) {
       what = what.substr(colon + 2);
     }
     return Malformed(text, e.byte, what);
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range.406 "number overflow parsing '1e999'" (found by fuzzing:
+    // it escaped into the handler's coroutine and terminated the daemon).
+    std::string_view what = e.what();
+    if (size_t close = what.find("] "); close != std::string_view::npos) {
+      what = what.substr(close + 2);
+    }
+    size_t byte = 1;
+    if (size_t q = what.find('\''); q != std::string_view::npos && what.back() == '\'') {
+      size_t at = text.find(what.substr(q + 1, what.size() - q - 2));
+      if (at != std::string_view::npos) byte = at + 1;
+    }
+    return Malformed(text, byte, what);
   }
 }
 

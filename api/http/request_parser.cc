@@ -209,6 +209,10 @@ HttpRequestParser::Step HttpRequestParser::FeedHead(std::string_view data) {
       return Fail(HttpParseError::kBadRequest, "bare LF in the request head (CRLF required)");
     }
     if (i >= 3 && data.substr(i - 3, 4) == "\r\n\r\n") break;  // the body may follow
+    // Beast consumed the request line (it ends with CRLF) and no field
+    // follows: this CRLF ends the head (found by fuzzing: the scan went on
+    // into the next request).
+    if (i == 1 && impl_->head_bytes > 0) break;
   }
   impl_->head_scanned = data.size();
   error_code ec;

@@ -25,7 +25,8 @@ bool IsAtom(std::string_view s) {
       return false;
     }
   }
-  return !(s.size() == 3 && (s == "NIL" || s == "nil" || s == "Nil"));
+  // NIL in any case reads as nil, not as the string (RFC 3501 §9: case-insensitive).
+  return !(s.size() == 3 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'i' && (s[2] | 0x20) == 'l');
 }
 
 }  // namespace

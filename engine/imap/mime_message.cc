@@ -247,13 +247,15 @@ std::optional<std::string> MimeMessage::Section(std::string_view section) const 
     if (!numbered) return std::nullopt;
     return missing ? std::string() : std::string(node->header);
   }
+  // A part that is absent or not message/rfc822 has empty HEADER/TEXT, but
+  // the specifier must be valid all the same: validity cannot depend on the
+  // message (the session checks sections on an empty one; found by fuzzing:
+  // "3.MMME" was accepted).
   const MimePart* message = node;
-  if (numbered) {
-    if (missing || !node->embedded) return std::string();
-    message = node->embedded.get();
-  }
-  if (rest == "HEADER") return std::string(message->header);
-  if (rest == "TEXT") return std::string(message->body);
+  bool absent = numbered && (missing || !node->embedded);
+  if (numbered && !absent) message = node->embedded.get();
+  if (rest == "HEADER") return absent ? std::string() : std::string(message->header);
+  if (rest == "TEXT") return absent ? std::string() : std::string(message->body);
   bool exclude = absl::StartsWith(ToAbsl(rest), "HEADER.FIELDS.NOT");
   if (!exclude && !absl::StartsWith(ToAbsl(rest), "HEADER.FIELDS")) return std::nullopt;
   std::string_view list = original.substr(exclude ? 17 : 13);
@@ -269,6 +271,7 @@ std::optional<std::string> MimeMessage::Section(std::string_view section) const 
     names.push_back(std::move(name));
   }
   if (names.empty()) return std::nullopt;
+  if (absent) return std::string();
   return FilterHeader(*message, names, exclude);
 }
 
