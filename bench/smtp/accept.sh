@@ -10,6 +10,9 @@
 #   deliver  smtp-source -> salvo -> smtp-sink: accepts while delivering, the
 #            clock for "end to end" stops when the sink has every message
 # Salvo's CPU per message is its process's user+sys time over the run.
+# NOSYNC=1 adds, per repetition, accept-only with [queue] sync_wal = false (no
+# fdatasync before the 250: NOT durable, never for production) to show what
+# the sync costs on this machine's disk.
 # Postfix in the same run: WITH_POSTFIX=1 runs ../shared/peer-bench/run-postfix.sh
 # (needs its setup.sh; it reconfigures the system Postfix) after the others.
 #
@@ -26,8 +29,10 @@ PB=/work/shared/peer-bench
 work="$(mktemp -d /tmp/salvo-accept.XXXXXX)"
 salvo_pid=""
 
-write_config() {  # write_config HOLD
+write_config() {  # write_config HOLD [SYNC_WAL]
   cat > "$work/salvo.toml" <<TOML
+[queue]
+sync_wal = ${2:-true}
 [server]
 data_dir = "$work/data"
 log_level = "warn"
@@ -46,9 +51,9 @@ domain = "example.test"
 next_hop = "127.0.0.1:$SINK_PORT"
 TOML
 }
-start_salvo() {
+start_salvo() {  # start_salvo HOLD [SYNC_WAL]
   rm -rf "$work/data"
-  write_config "$1"
+  write_config "$1" "${2:-true}"
   "$BUILD/cmd/salvo" serve --config "$work/salvo.toml" 2>> "$work/salvo.log" &
   salvo_pid=$!
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$SALVO_PORT) 2>/dev/null && return; sleep 0.1; done
@@ -77,7 +82,8 @@ rate() { pb_calc "$N / ($2 - $1)"; }
 
 pb_sink_start salvo-accept-sink "$SINK_PORT"
 echo "== N=$N sessions=$SESSIONS size=$SIZE reps=$REPS mode=$MODE; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'rep\tceiling_msgs_s\thold_msgs_s\thold_cpu_ms\tdeliver_inject_msgs_s\tdeliver_e2e_msgs_s\tdeliver_cpu_ms\n'
+printf 'rep\tceiling_msgs_s\thold_msgs_s\thold_cpu_ms\tdeliver_inject_msgs_s\tdeliver_e2e_msgs_s\tdeliver_cpu_ms%s\n' \
+  "$([ "${NOSYNC:-0}" = 1 ] && printf '\thold_nosync_msgs_s\thold_nosync_cpu_ms')"
 for rep in $(seq 1 "$REPS"); do
   base="$(pb_sink_count salvo-accept-sink)"; t0="$(pb_now)"
   inject "$SINK_PORT" >/dev/null; wait_sink "$base"; t1="$(pb_now)"
@@ -96,8 +102,17 @@ for rep in $(seq 1 "$REPS"); do
   dinj="$(rate "$t0" "$ti")"; de2e="$(rate "$t0" "$t1")"
   dcpu="$(pb_calc "($c1 - $c0) / $tick * 1000 / $N")"
   stop_salvo
-  printf '%d\t%.0f\t%.0f\t%.3f\t%.0f\t%.0f\t%.3f\n' "$rep" "$ceiling" "$hold" "$hold_cpu" \
-    "$dinj" "$de2e" "$dcpu"
+  nosync=""
+  if [ "${NOSYNC:-0}" = 1 ]; then
+    start_salvo true false
+    c0="$(cpu_ticks "$salvo_pid")"; t0="$(pb_now)"
+    inject "$SALVO_PORT" >/dev/null; t1="$(pb_now)"; c1="$(cpu_ticks "$salvo_pid")"
+    nosync="$(printf '\t%.0f\t%.3f' "$(rate "$t0" "$t1")" \
+      "$(pb_calc "($c1 - $c0) / $tick * 1000 / $N")")"
+    stop_salvo
+  fi
+  printf '%d\t%.0f\t%.0f\t%.3f\t%.0f\t%.0f\t%.3f%s\n' "$rep" "$ceiling" "$hold" "$hold_cpu" \
+    "$dinj" "$de2e" "$dcpu" "$nosync"
 done
 echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "${WITH_POSTFIX:-0}" = 1 ]; then
