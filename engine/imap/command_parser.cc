@@ -93,12 +93,27 @@ class Tokenizer {
   static bool AtomChar(int c) {
     return c > 0x20 && c != 0x7f && c != '(' && c != ')' && c != '{' && c != '"';
   }
+  // Fetch attributes whose "[...]" is a section that may hold spaces and
+  // parentheses (RFC 3501 §6.4.5, RFC 3516). Anywhere else '[' is an
+  // ordinary atom character ("SELECT a[b" names the folder "a[b").
+  static bool OpensSection(std::string_view atom) {
+    for (std::string_view name : {"BODY", "BODY.PEEK", "BINARY", "BINARY.PEEK", "BINARY.SIZE"}) {
+      if (absl::EqualsIgnoreCase(absl::string_view(atom.data(), atom.size()),
+                                 absl::string_view(name.data(), name.size()))) {
+        return true;
+      }
+    }
+    return false;
+  }
   // An atom, with bracketed sections ("BODY[HEADER.FIELDS (A B)]") kept whole.
   bool ReadAtomText(std::string* out) {
     while (AtomChar(Peek())) {
       char c = seg()[pos_++];
+      if (c != '[' || !OpensSection(*out)) {
+        out->push_back(c);
+        continue;
+      }
       out->push_back(c);
-      if (c != '[') continue;
       while (Peek() != ']') {
         if (Peek() < 0 || (IsCtl(static_cast<char>(Peek())))) {
           error_ = "unterminated [";

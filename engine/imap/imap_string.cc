@@ -21,11 +21,13 @@ bool IsAtom(std::string_view s) {
   for (char c : s) {
     unsigned char u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f || c == '(' || c == ')' || c == '{' || c == '%' || c == '*' ||
-        c == '"' || c == '\\' || c == ']') {
+        c == '"' || c == '\\' || c == '[' || c == ']') {
       return false;
     }
   }
-  // NIL in any case reads as nil, not as the string (RFC 3501 §9: case-insensitive).
+  // '[' may be in an atom, but quoting it spares readers that take "BODY["
+  // for a fetch section. NIL in any case reads as nil, not as the string
+  // (RFC 3501 §9: case-insensitive).
   return !(s.size() == 3 && (s[0] | 0x20) == 'n' && (s[1] | 0x20) == 'i' && (s[2] | 0x20) == 'l');
 }
 

@@ -68,9 +68,11 @@ absl::StatusOr<bool> ReplyParser::Feed(std::string_view line) {
   auto [enhanced, rest] = SplitEnhancedStatus(code, text);
   if (!started_) {
     reply_.code = code;
-    reply_.enhanced = std::string(enhanced);
     started_ = true;
   }
+  // RFC 2034 puts the enhanced code on every line; some servers put it only
+  // on a later one ("550-text", "550 5.1.1 text"). Keep the first one seen.
+  if (reply_.enhanced.empty()) reply_.enhanced = std::string(enhanced);
   reply_.lines.emplace_back(rest);
   return last;
 }

@@ -248,9 +248,6 @@ inline std::string CheckImapString(std::string_view s) {
   imap::ImapLimits big;
   big.max_line = big.max_command = big.max_literal = 1 << 20;
   for (int how = 0; how < 3; ++how) {
-    // Our parser reads '[' in an atom as a section ("BODY[...]"); RFC 3501
-    // atoms may hold it, so an astring with '[' is skipped.
-    if (how == 0 && s.find('[') != std::string_view::npos) continue;
     std::string text = "t X ";
     if (how == 0) imap::AppendAString(text, s);
     if (how == 1) imap::AppendString(text, s);

@@ -119,6 +119,29 @@ TEST(CommandParserTest, SyntaxErrorsKeepTheTag) {
   ASSERT_EQ(o.commands.size(), 0u);  // the NUL cut the C string: t4/t5 not fed
 }
 
+// '[' is an atom character (RFC 3501 §9); only a fetch attribute's
+// "[...]" is a section, read whole with its spaces (found by fuzzing: the
+// parser took every '[' for a section and refused "a[b").
+TEST(CommandParserTest, BracketOpensASectionOnlyAfterAFetchAttribute) {
+  ImapLimits limits;
+  Outcome o = FeedInPieces(
+      "s1 SELECT a[b\r\ns2 RENAME [x y]\r\n"
+      "s3 FETCH 1 (binary.peek[1 2] BODY[TEXT]<0.5> BINARY.SIZE[1])\r\ns4 FETCH 1 body[1\r\n",
+      limits, {1000});
+  ASSERT_EQ(o.commands.size(), 3u);
+  EXPECT_EQ(o.commands[0].args[0].text, "a[b");
+  ASSERT_EQ(o.commands[1].args.size(), 2u);
+  EXPECT_EQ(o.commands[1].args[0].text, "[x");
+  EXPECT_EQ(o.commands[1].args[1].text, "y]");
+  const ImapArg& items = o.commands[2].args[1];
+  ASSERT_EQ(items.list.size(), 3u);
+  EXPECT_EQ(items.list[0].text, "binary.peek[1 2]");
+  EXPECT_EQ(items.list[1].text, "BODY[TEXT]<0.5>");
+  EXPECT_EQ(items.list[2].text, "BINARY.SIZE[1]");
+  ASSERT_EQ(o.errors.size(), 1u);
+  EXPECT_EQ(o.errors[0].tag, "s4");
+}
+
 TEST(CommandParserTest, NulIsRejected) {
   ImapLimits limits;
   std::string input("t4 NOOP \0x\r\nt5 NOOP\r\n", 21);

@@ -39,6 +39,17 @@ TEST(ReplyParser, EnhancedStatusOfOtherClassIsText) {
   EXPECT_EQ(r.Text(), "5.1.1 odd but text");
 }
 
+// Found by fuzzing: a status only on a later line was stripped and lost.
+TEST(ReplyParser, EnhancedStatusOnlyOnALaterLineIsKept) {
+  SmtpReply r = ParseAll({"550-mx.example.net says:", "550 5.1.1 no such user"});
+  EXPECT_EQ(r.code, 550);
+  EXPECT_EQ(r.enhanced, "5.1.1");
+  ASSERT_EQ(r.lines.size(), 2u);
+  EXPECT_EQ(r.lines[1], "no such user");
+  SmtpReply first = ParseAll({"451-4.7.1 greylisted", "451 4.7.2 later"});
+  EXPECT_EQ(first.enhanced, "4.7.1");  // the first one seen wins
+}
+
 TEST(ReplyParser, BareCodeIsAReply) {
   SmtpReply r = ParseAll({"354"});
   EXPECT_EQ(r.code, 354);
