@@ -117,8 +117,7 @@ Task<absl::StatusOr<HttpResponse>> HandleReport(std::shared_ptr<const Submission
   CO_ASSIGN_OR_RETURN(queue::CampaignId id, ContentIdParam(request));
   std::string format = request.QueryParam("format").value_or("json");
   if (format != "json" && format != "csv") {
-    co_return ApiError(400, "invalid_field", "format must be json or csv",
-                       nlohmann::json::array({{{"field", "format"}, {"code", "invalid_field"}}}));
+    co_return InvalidFieldError("format", "format must be json or csv");
   }
   absl::StatusOr<queue::CampaignReport> report = co_await context->spool->ReportCampaign(id);
   if (!report.ok()) co_return SpoolFailure(report.status());

@@ -22,11 +22,6 @@ nlohmann::ordered_json FeedbackJson(const queue::DeliveryEvent& e) {
   return j;
 }
 
-absl::Status BadField(std::string_view field, std::string_view message) {
-  return ApiError(400, "invalid_field", message,
-                  nlohmann::json::array({{{"field", field}, {"code", "invalid_field"}}}));
-}
-
 Task<absl::StatusOr<HttpResponse>> HandleEvents(std::shared_ptr<const SubmissionContext> context,
                                                 HttpRequest& request) {
   CO_ASSIGN_OR_RETURN(EventPageQuery query, ReadEventPageQuery(request));
@@ -62,13 +57,13 @@ absl::StatusOr<EventPageQuery> ReadEventPageQuery(const HttpRequest& request) {
   EventPageQuery query;
   if (std::optional<std::string> text = request.QueryParam("after"); text && !text->empty()) {
     std::optional<queue::EventId> id = queue::EventId::Parse(*text);
-    if (!id) return BadField("after", "after must be an event id");
+    if (!id) return InvalidFieldError("after", "after must be an event id");
     query.after = *id;
   }
   if (std::optional<std::string> text = request.QueryParam("limit")) {
     int limit = 0;
     if (!absl::SimpleAtoi(*text, &limit) || limit < 1 || limit > kMaxEventsPerPage) {
-      return BadField("limit", "limit must be 1..1000");
+      return InvalidFieldError("limit", "limit must be 1..1000");
     }
     query.limit = static_cast<size_t>(limit);
   }

@@ -8,11 +8,6 @@
 namespace salvo::api {
 namespace {
 
-absl::Status BadField(std::string_view field, std::string_view message) {
-  return ApiError(400, "invalid_field", message,
-                  nlohmann::json::array({{{"field", field}, {"code", "invalid_field"}}}));
-}
-
 nlohmann::ordered_json DestinationJson(const queue::DestinationSummary& d) {
   nlohmann::ordered_json j;
   j["domain"] = d.domain;
@@ -33,7 +28,7 @@ Task<absl::StatusOr<HttpResponse>> HandleSummary(std::shared_ptr<const Submissio
   int limit = 100;
   if (std::optional<std::string> text = request.QueryParam("limit")) {
     if (!absl::SimpleAtoi(*text, &limit) || limit < 1 || limit > kMaxQueueDestinations) {
-      co_return BadField("limit", "limit must be 1..1000");
+      co_return InvalidFieldError("limit", "limit must be 1..1000");
     }
   }
   absl::StatusOr<queue::QueueSummary> summary =
@@ -68,7 +63,7 @@ Task<absl::StatusOr<HttpResponse>> HandleFlush(std::shared_ptr<const SubmissionC
   if (by_domain) {
     std::optional<std::string_view> param = request.Param("domain");
     if (!param || !IsDomainParam(*param)) {
-      co_return BadField("domain", "domain must be 1..255 visible characters");
+      co_return InvalidFieldError("domain", "domain must be 1..255 visible characters");
     }
     domain = std::string(*param);
   }

@@ -88,8 +88,7 @@ Task<absl::StatusOr<HttpResponse>> HandleList(std::shared_ptr<const SubmissionCo
   int limit = 100;
   if (std::optional<std::string> text = request.QueryParam("limit")) {
     if (!absl::SimpleAtoi(*text, &limit) || limit < 1 || limit > 1000) {
-      co_return ApiError(400, "invalid_field", "limit must be 1..1000",
-                         nlohmann::json::array({{{"field", "limit"}, {"code", "invalid_field"}}}));
+      co_return InvalidFieldError("limit", "limit must be 1..1000");
     }
   }
   absl::StatusOr<std::vector<queue::SuppressionEntry>> list =

@@ -65,6 +65,11 @@ absl::Status ApiError(int http_status, std::string_view code, std::string_view m
   return s;
 }
 
+absl::Status InvalidFieldError(std::string_view field, std::string_view message) {
+  return ApiError(400, "invalid_field", message,
+                  nlohmann::json::array({{{"field", field}, {"code", "invalid_field"}}}));
+}
+
 int HttpStatusFor(const absl::Status& status) {
   if (auto p = status.GetPayload(kStatusUrl)) {
     std::string text(*p);

@@ -25,6 +25,9 @@ namespace salvo {
 absl::Status ApiError(int http_status, std::string_view code, std::string_view message,
                       nlohmann::json details = nlohmann::json::array());
 
+// 400 "invalid_field" naming one field (a query parameter, a JSON member).
+absl::Status InvalidFieldError(std::string_view field, std::string_view message);
+
 // The HTTP status, code and details a Status answers with.
 int HttpStatusFor(const absl::Status& status);
 std::string ApiErrorCode(const absl::Status& status);
