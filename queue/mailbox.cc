@@ -17,10 +17,6 @@ using mailbox::CopyResult;
 using mailbox::FlagUpdate;
 using mailbox::FolderEvent;
 
-absl::Status NoFolder(std::string_view name) {
-  return absl::NotFoundError(fmt::format("no folder named \"{}\"", name));
-}
-
 // One mailbox change in a group commit (see mailbox_index.h).
 class MailboxRequest final : public WriteRequest {
  public:
@@ -159,7 +155,7 @@ absl::StatusOr<mailbox::FolderStatus> Mailbox::Status(std::string_view folder) c
   std::string name = NormalizeFolderName(folder);
   std::lock_guard<std::mutex> lock(state_->mu);
   const MailboxFolder* f = state_->index.FindFolder(name);
-  if (f == nullptr) return NoFolder(name);
+  if (f == nullptr) return NoFolderError(name);
   return f->Status();
 }
 
@@ -167,7 +163,7 @@ absl::StatusOr<mailbox::FolderView> Mailbox::View(std::string_view folder, bool 
   std::string name = NormalizeFolderName(folder);
   std::lock_guard<std::mutex> lock(state_->mu);
   MailboxFolder* f = state_->index.FindFolder(name);
-  if (f == nullptr) return NoFolder(name);
+  if (f == nullptr) return NoFolderError(name);
   mailbox::FolderView view{.status = f->Status()};
   view.messages.reserve(f->entries.size());
   for (MailboxEntry& e : f->entries) {
@@ -192,7 +188,7 @@ AsyncOp<absl::StatusOr<std::string>> Mailbox::Read(std::string folder, uint32_t 
       {
         std::lock_guard<std::mutex> lock(state->mu);
         const MailboxFolder* f = state->index.FindFolder(folder);
-        if (f == nullptr) return NoFolder(folder);
+        if (f == nullptr) return NoFolderError(folder);
         const MailboxEntry* e = f->Find(uid);
         if (e == nullptr) {
           return absl::NotFoundError(fmt::format("no UID {} in \"{}\"", uid, folder));

@@ -12,10 +12,6 @@ namespace {
 
 using mailbox::FolderEvent;
 
-absl::Status NoFolder(std::string_view name) {
-  return absl::NotFoundError(fmt::format("no folder named \"{}\"", name));
-}
-
 bool ValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
@@ -43,6 +39,10 @@ void SortUnique(std::vector<uint32_t>& uids) {
 uint32_t NextUid(FolderRef& folder) { return folder.record.uid_next++; }
 
 }  // namespace
+
+absl::Status NoFolderError(std::string_view name) {
+  return absl::NotFoundError(fmt::format("no folder named \"{}\"", name));
+}
 
 std::string NormalizeFolderName(std::string_view name) {
   if (absl::EqualsIgnoreCase(absl::string_view(name.data(), name.size()), "INBOX")) {
@@ -87,7 +87,7 @@ absl::Status PlanCreateFolder(MailboxTxn& txn, const std::string& name, absl::Ti
 
 absl::Status PlanDeleteFolder(MailboxTxn& txn, const std::string& name) {
   std::optional<FolderRef> f = txn.FindFolder(name);
-  if (!f) return NoFolder(name);
+  if (!f) return NoFolderError(name);
   if (f->record.system) {
     return absl::FailedPreconditionError(
         fmt::format("\"{}\" is a system folder and cannot be deleted", name));
@@ -99,7 +99,7 @@ absl::Status PlanDeleteFolder(MailboxTxn& txn, const std::string& name) {
 
 absl::Status PlanRenameFolder(MailboxTxn& txn, const std::string& from, const std::string& to) {
   std::optional<FolderRef> f = txn.FindFolder(from);
-  if (!f) return NoFolder(from);
+  if (!f) return NoFolderError(from);
   if (f->record.system) {
     return absl::FailedPreconditionError(
         fmt::format("\"{}\" is a system folder and cannot be renamed", from));
@@ -134,7 +134,7 @@ absl::Status PlanRenameFolder(MailboxTxn& txn, const std::string& from, const st
 
 absl::Status PlanSubscribe(MailboxTxn& txn, const std::string& name, bool subscribed) {
   std::optional<FolderRef> f = txn.FindFolder(name);
-  if (!f) return NoFolder(name);
+  if (!f) return NoFolderError(name);
   if (f->record.subscribed == subscribed) return absl::OkStatus();
   f->record.subscribed = subscribed;
   txn.PutFolder(f->id, f->record);
@@ -146,7 +146,7 @@ absl::StatusOr<std::vector<mailbox::FlagUpdate>> PlanStoreFlags(MailboxTxn& txn,
                                                                 std::vector<uint32_t> uids,
                                                                 mailbox::FlagOp op, uint8_t flags) {
   std::optional<FolderRef> f = txn.FindFolder(folder);
-  if (!f) return NoFolder(folder);
+  if (!f) return NoFolderError(folder);
   flags &= mailbox::kAllFlags;
   SortUnique(uids);
   std::vector<mailbox::FlagUpdate> out;
@@ -171,9 +171,9 @@ absl::StatusOr<mailbox::CopyResult> PlanCopy(MailboxTxn& txn, const std::string&
                                              std::vector<uint32_t> uids, const std::string& to,
                                              bool move) {
   std::optional<FolderRef> source = txn.FindFolder(from);
-  if (!source) return NoFolder(from);
+  if (!source) return NoFolderError(from);
   std::optional<FolderRef> target = txn.FindFolder(to);
-  if (!target) return NoFolder(to);
+  if (!target) return NoFolderError(to);
   SortUnique(uids);
   std::vector<MailboxEntry> entries;
   for (uint32_t uid : uids) {
@@ -213,7 +213,7 @@ absl::StatusOr<mailbox::CopyResult> PlanCopy(MailboxTxn& txn, const std::string&
 absl::StatusOr<std::vector<uint32_t>> PlanExpunge(
     MailboxTxn& txn, const std::string& folder, const std::optional<std::vector<uint32_t>>& only) {
   std::optional<FolderRef> f = txn.FindFolder(folder);
-  if (!f) return NoFolder(folder);
+  if (!f) return NoFolderError(folder);
   std::vector<MailboxEntry> gone;
   if (only) {
     std::vector<uint32_t> uids = *only;
@@ -245,7 +245,7 @@ absl::StatusOr<std::vector<uint32_t>> PlanAppend(MailboxTxn& txn,
   std::vector<FolderRef> targets;
   for (const std::string& name : folders) {
     std::optional<FolderRef> f = txn.FindFolder(name);
-    if (!f) return NoFolder(name);
+    if (!f) return NoFolderError(name);
     if (f->record.uid_next >= UINT32_MAX - 1) {
       return absl::ResourceExhaustedError(fmt::format("folder \"{}\" has run out of UIDs", name));
     }

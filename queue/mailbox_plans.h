@@ -24,6 +24,8 @@ std::string NormalizeFolderName(std::string_view name);
 // kMaxFolderName octets of valid UTF-8, no control characters, no '*' or
 // '%', no empty hierarchy level ('/' at either end or "//").
 absl::Status ValidateFolderName(std::string_view name);
+// NotFound "no folder named ...".
+absl::Status NoFolderError(std::string_view name);
 
 absl::Status PlanCreateFolder(MailboxTxn& txn, const std::string& name, absl::Time now);
 absl::Status PlanDeleteFolder(MailboxTxn& txn, const std::string& name);

@@ -15,7 +15,7 @@ using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-std::string Lower(std::string_view s) {
+std::string LowerDomain(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!out.empty() && out.back() == '.') out.pop_back();
@@ -24,7 +24,7 @@ std::string Lower(std::string_view s) {
 
 absl::StatusOr<std::string> HostName(std::string_view text) {
   if (absl::Status s = CheckDomainName(text); !s.ok()) return s;
-  return Lower(text);
+  return LowerDomain(text);
 }
 
 absl::StatusOr<SocketAddress> SourceIp(std::string_view text) {
@@ -126,7 +126,7 @@ absl::StatusOr<Route> NextHop(std::string_view text) {
           "bad next hop \"{}\": write \"host:port\", \"192.0.2.1:25\" or \"[2001:db8::1]:25\"",
           text));
     }
-    r.host = Lower(host);
+    r.host = LowerDomain(host);
   }
   if (r.port == 0)
     return absl::InvalidArgumentError(fmt::format("next hop \"{}\" has port 0", text));

@@ -19,15 +19,9 @@ namespace {
 using std::chrono::hours;
 using std::chrono::seconds;
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 absl::StatusOr<std::string> SigningDomain(std::string_view text) {
   if (absl::Status s = CheckDomainName(text); !s.ok()) return s;
-  std::string out = Lower(text);
+  std::string out = AsciiLower(text);
   if (out.back() == '.') out.pop_back();
   return out;
 }
@@ -44,7 +38,7 @@ absl::StatusOr<std::string> Selector(std::string_view text) {
         "selector \"{}\" must be DNS labels of letters, digits, '-' or '_' (e.g. \"s2026\")",
         text));
   }
-  return Lower(text);
+  return AsciiLower(text);
 }
 
 // A header field name (RFC 5322 ftext).
@@ -109,7 +103,7 @@ void CheckOversigned(TableReader& t, const DkimConfig& c) {
   if (c.signed_headers.empty()) return;  // the default list holds From
   for (const std::string& o : c.oversigned_headers) {
     bool listed = std::any_of(c.signed_headers.begin(), c.signed_headers.end(),
-                              [&](const std::string& s) { return Lower(s) == Lower(o); });
+                              [&](const std::string& s) { return AsciiLower(s) == AsciiLower(o); });
     if (!listed) {
       t.Error("oversigned_headers",
               fmt::format("\"{}\" is over-signed but not in signed_headers; add it there", o));
@@ -156,7 +150,7 @@ void ReadDkim(TableReader& root, DkimConfig* out) {
   }
   if (!out->signed_headers.empty() &&
       std::none_of(out->signed_headers.begin(), out->signed_headers.end(),
-                   [](const std::string& h) { return Lower(h) == "from"; })) {
+                   [](const std::string& h) { return AsciiLower(h) == "from"; })) {
     t->Error("signed_headers", "must include \"From\" (RFC 6376 §5.4)");
   }
   t->List("oversigned_headers", HeaderName, &out->oversigned_headers);

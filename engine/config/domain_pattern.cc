@@ -2,16 +2,11 @@
 
 #include <cctype>
 
+#include "engine/base/strings.h"
 #include "fmt/format.h"
 
 namespace salvo {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool IsLdh(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }
 
@@ -65,7 +60,7 @@ absl::StatusOr<DomainPattern> DomainPattern::Parse(std::string_view text) {
                     std::string_view(s.message().data(), s.message().size())));
   }
   if (name.back() == '.') name.remove_suffix(1);
-  p.suffix_ = Lower(name);
+  p.suffix_ = AsciiLower(name);
   p.text_ = p.wildcard_ ? "*." + p.suffix_ : p.suffix_;
   return p;
 }

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <limits>
 
+#include "engine/base/strings.h"
 #include "fmt/format.h"
 
 namespace salvo {
@@ -60,12 +61,6 @@ const Unit* FindUnit(std::string_view name, const auto& units) {
     if (u.name == name) return &u;
   }
   return nullptr;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 absl::Status Invalid(std::string message) { return absl::InvalidArgumentError(message); }
@@ -187,7 +182,7 @@ absl::StatusOr<uint64_t> ParseSize(std::string_view text) {
                     text));
   }
   if (rest.size() > 1 && rest.front() == ' ') rest.remove_prefix(1);  // "10 MiB"
-  std::string unit = Lower(rest);
+  std::string unit = AsciiLower(rest);
   const Unit* u = FindUnit(unit, kSizeUnits);
   if (u == nullptr) {
     return Invalid(fmt::format(

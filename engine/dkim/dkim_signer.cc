@@ -15,14 +15,6 @@ namespace {
 
 constexpr size_t kFoldAt = 76;  // header lines stay under 78 characters
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
-
 // Appends tags to a header field, folding before a tag that would not fit.
 class Folder {
  public:
@@ -98,12 +90,12 @@ absl::StatusOr<std::unique_ptr<DkimSigner>> DkimSigner::Create(DkimSignerOptions
           fmt::format("DKIM key for {} (selector {}) is {}, not the configured algorithm",
                       spec.domain, spec.selector, key->algorithm()));
     }
-    std::string domain = Lower(spec.domain);
+    std::string domain = AsciiLower(spec.domain);
     signer->keys_.push_back(std::make_unique<Key>(Key{domain, spec.selector, std::move(*key)}));
     signer->by_domain_[domain].push_back(signer->keys_.back().get());
   }
   for (const std::string& name : o.signed_headers) {
-    std::string lower = Lower(name);
+    std::string lower = AsciiLower(name);
     bool seen = false;
     for (const std::string& s : signer->signed_lower_) seen = seen || s == lower;
     if (seen || lower.empty()) continue;

@@ -24,8 +24,6 @@ struct GFree {
 };
 using GCharPtr = std::unique_ptr<char, GFree>;
 
-constexpr size_t kMaxDiagnostic = 1000;
-
 void InitGMimeOnce() {
   static std::once_flag once;
   std::call_once(once, [] { g_mime_init(); });

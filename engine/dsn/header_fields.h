@@ -12,6 +12,9 @@
 
 namespace salvo::dsn {
 
+// A diagnostic taken from a bounce is cut at this many bytes.
+inline constexpr size_t kMaxDiagnostic = 1000;
+
 // One "Name: value" field; value is unfolded and trimmed.
 struct Field {
   std::string name;

@@ -7,8 +7,6 @@
 namespace salvo::dsn {
 namespace {
 
-constexpr size_t kMaxDiagnostic = 1000;
-
 // Phrases that introduce a list of failed addresses written one per line.
 constexpr std::array<std::string_view, 11> kListIntros{
     "following address(es) failed",

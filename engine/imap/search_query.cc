@@ -19,8 +19,6 @@ constexpr int kMaxSearchDepth = 32;
 const char* const kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                "jul", "aug", "sep", "oct", "nov", "dec"};
 
-std::string Lower(std::string_view s) { return absl::AsciiStrToLower(ToAbsl(s)); }
-
 bool ContainsI(std::string_view haystack, const std::string& lower_needle) {
   if (lower_needle.empty()) return true;
   auto it = std::search(haystack.begin(), haystack.end(), lower_needle.begin(), lower_needle.end(),
@@ -150,7 +148,7 @@ class Parser {
       absl::StatusOr<std::string> v = Text(name);
       if (!v.ok()) return v.status();
       k.op = t.op;
-      k.text = Lower(*v);
+      k.text = AsciiLower(*v);
       if (t.op == Op::kCategory) k.header = "X-SALVO-CATEGORY";
       if (t.op == Op::kCampaign) k.header = "X-SALVO-CAMPAIGN";
       return k;
@@ -161,7 +159,7 @@ class Parser {
       if (!v.ok()) return v.status();
       k.op = Op::kHeader;
       k.header = name;
-      k.text = Lower(*v);
+      k.text = AsciiLower(*v);
       return k;
     }
     if (name == "HEADER") {
@@ -171,7 +169,7 @@ class Parser {
       if (!v.ok()) return v.status();
       k.op = Op::kHeader;
       k.header = absl::AsciiStrToUpper(*field);
-      k.text = Lower(*v);
+      k.text = AsciiLower(*v);
       if (k.header == "X-SALVO-CATEGORY") k.op = Op::kCategory;
       if (k.header == "X-SALVO-CAMPAIGN") k.op = Op::kCampaign;
       return k;

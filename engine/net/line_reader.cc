@@ -7,13 +7,13 @@ namespace salvo {
 namespace {
 // An emptied buffer keeps at most this much capacity, so an idle connection
 // does not pin the memory of its largest line; SMTP command lines fit.
-constexpr size_t kKeepCapacity = 512;
+constexpr size_t kKeepLineCapacity = 512;
 }  // namespace
 
 void LineReader::Compact() {
   if (pos_ == buf_.size()) {
     buf_.clear();
-    if (buf_.capacity() > kKeepCapacity) std::string().swap(buf_);
+    if (buf_.capacity() > kKeepLineCapacity) std::string().swap(buf_);
     pos_ = 0;
   } else if (pos_ > 0 && pos_ >= buf_.size() / 2) {
     buf_.erase(0, pos_);

@@ -6,7 +6,7 @@ namespace salvo {
 namespace {
 // A flushed buffer keeps at most this much capacity, so an idle connection
 // does not pin the memory of its largest reply; a typical EHLO reply fits.
-constexpr size_t kKeepCapacity = 512;
+constexpr size_t kKeepReplyCapacity = 512;
 }  // namespace
 
 Task<absl::Status> Writer::Flush(Deadline deadline) {
@@ -15,7 +15,7 @@ Task<absl::Status> Writer::Flush(Deadline deadline) {
   absl::Status s =
       co_await stream_->WriteAll(std::span<const std::string_view>(&part, 1), deadline);
   out_.clear();
-  if (out_.capacity() > kKeepCapacity) std::string().swap(out_);
+  if (out_.capacity() > kKeepReplyCapacity) std::string().swap(out_);
   co_return s;
 }
 
@@ -26,7 +26,7 @@ Task<absl::Status> Writer::FlushWith(std::span<const std::string_view> parts, De
   all.insert(all.end(), parts.begin(), parts.end());
   absl::Status s = co_await stream_->WriteAll(all, deadline);
   out_.clear();
-  if (out_.capacity() > kKeepCapacity) std::string().swap(out_);
+  if (out_.capacity() > kKeepReplyCapacity) std::string().swap(out_);
   co_return s;
 }
 

@@ -9,14 +9,14 @@
 namespace salvo::render {
 namespace {
 
-constexpr size_t kMacBytes = 16;
+constexpr size_t kTokenMacBytes = 16;
 constexpr size_t kIdBytes = 16;
 constexpr size_t kMaxAddress = 254;
 constexpr std::string_view kLabel = "salvo unsubscribe token v1";
 
 std::string Mac(const std::string& key, std::string_view data) {
   crypto::Sha256Digest d = crypto::HmacSha256(key, data);
-  return std::string(reinterpret_cast<const char*>(d.data()), kMacBytes);
+  return std::string(reinterpret_cast<const char*>(d.data()), kTokenMacBytes);
 }
 
 }  // namespace
@@ -38,11 +38,11 @@ std::string UnsubscribeCodec::Token(const UnsubscribeTarget& target) const {
 absl::StatusOr<UnsubscribeTarget> UnsubscribeCodec::Verify(std::string_view token) const {
   std::string raw;
   if (token.size() > 1024 || !DecodeBase32(token, raw) ||
-      raw.size() < 2 * kIdBytes + kMacBytes + 3) {
+      raw.size() < 2 * kIdBytes + kTokenMacBytes + 3) {
     return absl::InvalidArgumentError("malformed unsubscribe token");
   }
-  std::string_view signed_part(raw.data(), raw.size() - kMacBytes);
-  std::string_view mac(raw.data() + signed_part.size(), kMacBytes);
+  std::string_view signed_part(raw.data(), raw.size() - kTokenMacBytes);
+  std::string_view mac(raw.data() + signed_part.size(), kTokenMacBytes);
   if (!crypto::ConstantTimeEqual(Mac(key_, signed_part), mac)) {
     return absl::PermissionDeniedError("the unsubscribe token's signature does not match");
   }

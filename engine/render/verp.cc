@@ -8,7 +8,7 @@ namespace salvo::render {
 namespace {
 
 constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-constexpr size_t kMacBytes = 8;
+constexpr size_t kVerpMacBytes = 8;
 constexpr std::string_view kPrefix = "bounce+";
 
 std::array<uint8_t, 32> Mac(const std::string& secret, const RecipientKey& id) {
@@ -61,10 +61,10 @@ bool DecodeBase32(std::string_view text, std::string& out) {
 }
 
 std::string VerpCodec::Token(const RecipientKey& id) const {
-  uint8_t raw[16 + kMacBytes];
+  uint8_t raw[16 + kVerpMacBytes];
   std::memcpy(raw, id.data(), 16);
   auto mac = Mac(secret_, id);
-  std::memcpy(raw + 16, mac.data(), kMacBytes);
+  std::memcpy(raw + 16, mac.data(), kVerpMacBytes);
   return Base32Lower(raw, sizeof raw);
 }
 
@@ -78,15 +78,15 @@ std::string VerpCodec::ReturnPath(const RecipientKey& id, std::string_view domai
 
 absl::StatusOr<RecipientKey> VerpCodec::Verify(std::string_view token) const {
   std::string raw;
-  if (token.size() != 39 || !DecodeBase32(token, raw) || raw.size() != 16 + kMacBytes) {
+  if (token.size() != 39 || !DecodeBase32(token, raw) || raw.size() != 16 + kVerpMacBytes) {
     return absl::InvalidArgumentError("malformed VERP token");
   }
   RecipientKey id;
   std::memcpy(id.data(), raw.data(), 16);
   auto mac = Mac(secret_, id);
   if (!crypto::ConstantTimeEqual(
-          std::string_view(reinterpret_cast<const char*>(mac.data()), kMacBytes),
-          std::string_view(raw.data() + 16, kMacBytes))) {
+          std::string_view(reinterpret_cast<const char*>(mac.data()), kVerpMacBytes),
+          std::string_view(raw.data() + 16, kVerpMacBytes))) {
     return absl::PermissionDeniedError("VERP token signature does not match");
   }
   return id;

@@ -8,15 +8,10 @@
 #include <openssl/rand.h>
 
 #include "engine/tls/openssl_error.h"
+#include "engine/tls/openssl_glue.h"
 
 namespace salvo::crypto {
-namespace {
-
-const unsigned char* Bytes(std::string_view s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Sha256Digest Sha256(std::string_view data) {
   Sha256Digest out{};
@@ -35,15 +30,16 @@ Md5Digest Md5(std::string_view data) {
 Sha256Digest HmacSha256(std::string_view key, std::string_view data) {
   Sha256Digest out{};
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(data), data.size(), out.data(),
-       &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), tls_glue::Uchars(data), data.size(),
+       out.data(), &len);
   return out;
 }
 
 std::string HmacMd5(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_md5(), key.data(), static_cast<int>(key.size()), Bytes(data), data.size(), mac, &len);
+  HMAC(EVP_md5(), key.data(), static_cast<int>(key.size()), tls_glue::Uchars(data), data.size(),
+       mac, &len);
   return std::string(reinterpret_cast<const char*>(mac), len);
 }
 

@@ -7,6 +7,7 @@
 
 #include "engine/tls/crypto.h"
 #include "engine/tls/openssl_error.h"
+#include "engine/tls/openssl_glue.h"
 
 namespace salvo::crypto {
 
@@ -18,10 +19,6 @@ struct DkimKey::Impl {
 namespace {
 
 using tls_internal::OpenSslError;
-
-const unsigned char* Bytes(std::string_view s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
 
 struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
@@ -128,12 +125,12 @@ absl::StatusOr<std::string> DkimKey::Sign(std::string_view header_data) const {
     input = std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size());
   }
   size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, Bytes(input), input.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, tls_glue::Uchars(input), input.size()) != 1) {
     return OpenSslError(absl::StatusCode::kInternal, "EVP_DigestSign (size)");
   }
   std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, Bytes(input),
-                     input.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     tls_glue::Uchars(input), input.size()) != 1) {
     return OpenSslError(absl::StatusCode::kInternal, "EVP_DigestSign");
   }
   sig.resize(len);

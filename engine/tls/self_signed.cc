@@ -19,6 +19,7 @@
 #include "engine/base/status_macros.h"
 #include "engine/base/unique_fd.h"
 #include "engine/tls/openssl_error.h"
+#include "engine/tls/openssl_glue.h"
 
 namespace salvo {
 namespace {
@@ -48,11 +49,6 @@ absl::Status Failed(std::string_view what) {
   return OpenSslError(absl::StatusCode::kInternal, what);
 }
 
-bool IsIpLiteral(const std::string& s) {
-  unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
 bool IsLoopbackName(const std::string& s) {
   return s == "localhost" || s == "::1" || s.rfind("127.", 0) == 0;
 }
@@ -79,7 +75,7 @@ absl::Status AddName(GENERAL_NAMES* names, int type, const std::string& value) {
 
 absl::Status AddSubjectAltName(X509* cert, const std::string& common_name) {
   std::unique_ptr<GENERAL_NAMES, GeneralNamesFree> names(sk_GENERAL_NAME_new_null());
-  bool ip = IsIpLiteral(common_name);
+  bool ip = tls_glue::IsIpLiteral(common_name);
   RETURN_IF_ERROR(AddName(names.get(), ip ? GEN_IPADD : GEN_DNS, common_name));
   if (IsLoopbackName(common_name)) {
     if (common_name != "127.0.0.1") RETURN_IF_ERROR(AddName(names.get(), GEN_IPADD, "127.0.0.1"));

@@ -15,6 +15,7 @@
 #include "engine/base/strings.h"
 #include "engine/loop/ops.h"
 #include "engine/tls/openssl_error.h"
+#include "engine/tls/openssl_glue.h"
 
 namespace salvo {
 
@@ -29,11 +30,6 @@ namespace {
 constexpr size_t kKeepCapacity = 8192;
 // Ciphertext moved from the write BIO to the transport per send.
 constexpr size_t kSendChunk = 64 * 1024;
-
-bool IsIpLiteral(const std::string& s) {
-  unsigned char buf[sizeof(in6_addr)];
-  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
 
 BIO* NewMemBio() {
   BIO* b = BIO_new(BIO_s_mem());
@@ -50,7 +46,7 @@ size_t BioCapacity(BIO* b) {
 }
 
 absl::Status SetUpClient(SSL* ssl, TlsVerify verify, const std::string& sni) {
-  bool ip = IsIpLiteral(sni);
+  bool ip = tls_glue::IsIpLiteral(sni);
   // RFC 6066: SNI carries host names only, never address literals.
   if (!sni.empty() && !ip && SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
     return OpenSslError(absl::StatusCode::kInvalidArgument, "TLS server name '" + sni + "'");

@@ -13,7 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-json Campaign(std::vector<std::string> addresses) {
+json SpringCampaign(std::vector<std::string> addresses) {
   json rows = json::array();
   for (const std::string& a : addresses) rows.push_back({{"address", a}});
   return {{"name", "spring"},
@@ -36,7 +36,7 @@ queue::DeliveryOutcome Outcome(queue::DeliveryOutcome::Kind kind, int code, std:
 class CampaignControlTest : public SubmissionTest {
  protected:
   std::string Create(std::vector<std::string> addresses) {
-    ApiAnswer a = PostJson("/v1/campaigns", Campaign(std::move(addresses)));
+    ApiAnswer a = PostJson("/v1/campaigns", SpringCampaign(std::move(addresses)));
     EXPECT_EQ(a.status, 202) << a.body;
     return a.json.value("id", "");
   }

@@ -15,7 +15,7 @@ namespace {
 
 using testing::SpoolTest;
 
-DeliveryOutcome Deferred() {
+DeliveryOutcome TryLater() {
   return {.kind = DeliveryOutcome::Kind::kDeferred,
           .response = {.host = "mx.example.com",
                        .ip = "127.0.0.1",
@@ -97,7 +97,7 @@ TEST_F(SpoolTest, RetryNowMakesDeferredRecipientsDueAndLeavesTheRestAlone) {
   std::vector<DueRecipient> due = spool_->TakeDue(100, now);
   ASSERT_EQ(due.size(), 5u);
   for (const DueRecipient& d : due) {
-    auto r = spool_->RecordOutcome(d, Deferred(), now).Wait();
+    auto r = spool_->RecordOutcome(d, TryLater(), now).Wait();
     ASSERT_TRUE(r.ok()) << r.status();
   }
   // Deferred by the retry schedule (1 minute): nothing due now.

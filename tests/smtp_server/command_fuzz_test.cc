@@ -85,7 +85,7 @@ TEST(SmtpCommandFuzz, MutatedCommandLinesKeepInvariants) {
   for (int i = 0; i < kIterations; ++i) {
     std::string line = m.Mutate(kCommandSeeds[m.Below(kCommandSeeds.size())], 4, 1200);
     std::string err = fuzz::CheckCommandLine(line, 10'000'000);
-    ASSERT_EQ(err, "") << "line: " << testing::PrintToString(line);
+    ASSERT_EQ(err, "") << "line: " << ::testing::PrintToString(line);
     MailCommand mail;
     RcptCommand rcpt;
     std::string_view args = SplitCommand(line).args;
@@ -124,7 +124,7 @@ TEST(SmtpContentFuzz, DecodingIsSplitInvariantAndSound) {
     limits.bare_newline = m.Below(2) ? BareNewlinePolicy::kReject : BareNewlinePolicy::kNormalize;
     for (auto mode : {ContentDecoder::Mode::kDotTerminated, ContentDecoder::Mode::kCounted}) {
       std::string err = fuzz::CheckContent(wire, cuts, mode, limits);
-      ASSERT_EQ(err, "") << "wire: " << testing::PrintToString(wire);
+      ASSERT_EQ(err, "") << "wire: " << ::testing::PrintToString(wire);
     }
     done += fuzz::Decode(wire, {wire.size()}, ContentDecoder::Mode::kDotTerminated, limits).done;
   }

@@ -99,9 +99,9 @@ TEST(ContentDecoder, SmugglingSequencesNeverEndData) {
     std::string in = "Subject: a\r\n\r\nhello" + fake +
                      "MAIL FROM:<evil@x.test>\r\nRCPT TO:<v@y.test>\r\nDATA\r\nsmuggled\r\n.\r\n";
     Decoded d = Whole(in);
-    EXPECT_TRUE(d.done) << testing::PrintToString(fake);
-    EXPECT_EQ(d.consumed, in.size()) << testing::PrintToString(fake);
-    EXPECT_EQ(d.verdict, "550 5.6.0") << testing::PrintToString(fake);
+    EXPECT_TRUE(d.done) << ::testing::PrintToString(fake);
+    EXPECT_EQ(d.consumed, in.size()) << ::testing::PrintToString(fake);
+    EXPECT_EQ(d.verdict, "550 5.6.0") << ::testing::PrintToString(fake);
     EXPECT_EQ(d.content, "") << "refused content is not kept";
     ExpectSplitInvariant(in);
   }
