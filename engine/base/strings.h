@@ -1,4 +1,4 @@
-// Small string helpers. Bridges between std::string_view and absl::string_view. Debian 12's abseil
+// Bridges between std::string_view and absl::string_view. Debian 12's abseil
 // is built with ABSL_OPTION_USE_STD_STRING_VIEW=0, so the two are distinct
 // types: absl::StrCat and absl::Status take absl::string_view and do not
 // accept a std::string_view. Prefer fmt::format for messages; use these at
@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
 
 namespace salvo {
@@ -17,13 +18,7 @@ inline absl::string_view ToAbsl(std::string_view s) {
 }
 inline std::string_view ToStd(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-// `s` with A-Z lowered (and nothing else: no locale).
-inline std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  }
-  return out;
-}
+// absl::AsciiStrToLower for a std::string_view: A-Z lowered, no locale.
+inline std::string AsciiLower(std::string_view s) { return absl::AsciiStrToLower(ToAbsl(s)); }
 
 }  // namespace salvo
