@@ -11,6 +11,7 @@
 #include "api/handlers/campaigns_v1.h"
 #include "api/handlers/events_v1.h"
 #include "api/handlers/healthz_v1.h"
+#include "api/handlers/message_queue_v1.h"
 #include "api/handlers/messages_v1.h"
 #include "api/handlers/metrics_v1.h"
 #include "api/handlers/queue_v1.h"
@@ -82,6 +83,8 @@ absl::Status AddSubmissionRoutes(HttpRouter& router, queue::Spool* spool,
       spool, std::move(accepted), std::move(staging_dir), std::move(keyring), std::move(flushed)});
   RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/messages", MessagesV1(context),
                              {.body_limit = kMessageBodyLimit}));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kGet, "/v1/messages/{id}", MessageViewV1(context)));
+  RETURN_IF_ERROR(router.Add(HttpMethod::kDelete, "/v1/messages/{id}", MessageCancelV1(context)));
   RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/campaigns", CreateCampaignV1(context),
                              {.body_limit = kCampaignBodyLimit}));
   RETURN_IF_ERROR(router.Add(HttpMethod::kPost, "/v1/campaigns/{id}/recipients",

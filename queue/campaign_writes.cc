@@ -18,8 +18,7 @@
 namespace salvo::queue {
 namespace {
 
-constexpr size_t kCancelBatch = 4096;                  // recipients per cancel write
-constexpr uint32_t kSlotsPerLock = uint32_t{1} << 16;  // short holds of mu
+constexpr size_t kCancelBatch = 4096;  // recipients per cancel write
 
 class ControlRequest final : public WriteRequest {
  public:
@@ -112,27 +111,6 @@ class ControlRequest final : public WriteRequest {
   bool deleted_ = false;
 };
 
-// Walks the schedule in slices of kSlotsPerLock slots; `visit(slot, entry)`
-// runs under mu for every entry of the content `id` (while it is still the
-// content at the index found first). Returns false once the walk is done.
-template <typename Visit>
-bool WalkContent(Spool::Core& core, CampaignId id, Schedule::Slot& next, Visit visit) {
-  std::lock_guard<std::mutex> lock(core.mu);
-  int64_t index = core.contents.Find(id);
-  if (index < 0) return false;
-  Schedule::Slot end = std::min(core.schedule.slot_limit(), next + kSlotsPerLock);
-  for (; next < end; ++next) {
-    ScheduleEntry& e = core.schedule.at(next);
-    if (e.state != EntryState::kFree && e.content == static_cast<uint32_t>(index)) {
-      if (!visit(next, e, static_cast<uint32_t>(index))) {
-        ++next;
-        return true;
-      }
-    }
-  }
-  return next < core.schedule.slot_limit();
-}
-
 // Puts the parked recipients of a resumed campaign back at their due times.
 void RestoreParked(Spool::Core& core, CampaignId id) {
   Schedule::Slot next = 0;
@@ -148,11 +126,11 @@ void RestoreParked(Spool::Core& core, CampaignId id) {
   spdlog::info("spool: campaign {} resumed, {} recipients due again", id.ToString(), restored);
 }
 
-// Finalises a cancelled campaign's recipients, kCancelBatch per write, each
+// Finalises a cancelled content's recipients, kCancelBatch per write, each
 // batch submitted when the previous one is durable.
 class CancelJob : public std::enable_shared_from_this<CancelJob> {
  public:
-  CancelJob(Spool::Core& core, CampaignId id, StatusDone done)
+  CancelJob(Spool::Core& core, ContentId id, CancelDone done)
       : core_(core), id_(id), done_(std::move(done)) {}
 
   void Step() {
@@ -161,37 +139,36 @@ class CancelJob : public std::enable_shared_from_this<CancelJob> {
     while (items.empty() && more) {
       more = WalkContent(core_, id_, next_,
                          [&](Schedule::Slot slot, ScheduleEntry& e, uint32_t index) {
-                           if (e.state != EntryState::kQueued && e.state != EntryState::kPaused)
+                           if (e.state != EntryState::kQueued && e.state != EntryState::kPaused) {
+                             ++tally_.in_flight;
                              return true;
+                           }
                            core_.schedule.Unplace(slot, EntryState::kExpiring);
                            items.push_back({slot, e.id(), id_, index, e.attempts});
                            return items.size() < kCancelBatch;
                          });
     }
     if (items.empty()) {
-      spdlog::info("spool: campaign {} cancelled: {} recipients finalised", id_.ToString(),
-                   cancelled_);
-      return done_(absl::OkStatus());
+      spdlog::info("spool: {} cancelled: {} recipients finalised, {} in flight", id_.ToString(),
+                   tally_.cancelled, tally_.in_flight);
+      return done_(tally_);
     }
-    cancelled_ += items.size();
-    core_.committer->Submit(
-        NewCancelRequest(core_, std::move(items), [self = shared_from_this()](absl::Status s) {
-          if (s.ok()) return self->Step();
-          self->done_(std::move(s));
-        }));
+    size_t batch = items.size();
+    core_.committer->Submit(NewCancelRequest(core_, std::move(items),
+                                             [self = shared_from_this(), batch](absl::Status s) {
+                                               if (!s.ok()) return self->done_(std::move(s));
+                                               self->tally_.cancelled += batch;
+                                               self->Step();
+                                             }));
   }
 
  private:
   Spool::Core& core_;
-  CampaignId id_;
-  StatusDone done_;
+  ContentId id_;
+  CancelDone done_;
   Schedule::Slot next_ = 0;
-  size_t cancelled_ = 0;
+  CancelTally tally_;
 };
-
-void StartCancel(Spool::Core& core, CampaignId id, StatusDone done) {
-  std::make_shared<CancelJob>(core, id, std::move(done))->Step();
-}
 
 class RecordsRequest final : public WriteRequest {
  public:
@@ -219,6 +196,10 @@ class RecordsRequest final : public WriteRequest {
 
 }  // namespace
 
+void StartCancel(Spool::Core& core, ContentId id, CancelDone done) {
+  std::make_shared<CancelJob>(core, id, std::move(done))->Step();
+}
+
 void ControlCampaign(Spool::Core& core, CampaignId id, CampaignControl control, CampaignDone done) {
   auto shared = std::make_shared<CampaignDone>(std::move(done));
   auto answer = [&core, id, shared](absl::Status s) {
@@ -233,7 +214,9 @@ void ControlCampaign(Spool::Core& core, CampaignId id, CampaignControl control, 
         if (!s.ok()) return answer(std::move(s));
         if (control == CampaignControl::kResume) RestoreParked(core, id);
         if (control != CampaignControl::kCancel) return answer(absl::OkStatus());
-        StartCancel(core, id, std::move(answer));
+        StartCancel(core, id, [answer = std::move(answer)](absl::StatusOr<CancelTally> t) mutable {
+          answer(t.status());
+        });
       }));
 }
 
@@ -254,8 +237,10 @@ void ResumeInterruptedCancels(Spool::Core& core) {
     });
   }
   for (CampaignId id : ids) {
-    StartCancel(core, id, [id](absl::Status s) {
-      if (!s.ok()) spdlog::warn("spool: cancelling campaign {}: {}", id.ToString(), s.ToString());
+    StartCancel(core, id, [id](absl::StatusOr<CancelTally> t) {
+      if (!t.ok()) {
+        spdlog::warn("spool: cancelling campaign {}: {}", id.ToString(), t.status().ToString());
+      }
     });
   }
 }

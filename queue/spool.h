@@ -175,6 +175,21 @@ class Spool {
   // Several entries in one atomic write: all or none.
   SpoolOp<absl::Status> AddSuppressions(std::vector<SuppressionEntry> entries);
 
+  // --- single messages (queue_view.h) ---
+  // The message's recipients that are not final yet, from memory (walked in
+  // slices of the lock, on the reader thread). NotFound when the queue holds
+  // no message with this id (every recipient is final, or it never existed:
+  // outcomes are in ReadEvents); FailedPrecondition for a campaign's id.
+  SpoolOp<absl::StatusOr<MessageView>> ViewMessage(MessageId id);
+  // Removes the message from the queue (Postfix's `postsuper -d`): every
+  // queued recipient is finalised with a kFailed event, reason "cancelled"
+  // (no DSN), in durable batches; the op completes after the last. Those in
+  // flight finish their attempt: if it defers they are cancelled when they
+  // come back, unless the process restarts first (the mark is in memory; the
+  // cancelled recipients' records are durable). Repeating it is harmless.
+  // NotFound / FailedPrecondition as for ViewMessage.
+  SpoolOp<absl::StatusOr<MessageCancel>> CancelMessage(MessageId id);
+
   // --- campaigns (campaign_info.h) ---
   // Status, settings and counters, from memory (no I/O). NotFound if no
   // campaign has this id (a message id is not a campaign).

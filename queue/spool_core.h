@@ -7,6 +7,7 @@
 // thread (reads) and, before either starts, by recovery.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -167,6 +168,29 @@ struct Spool::Core {
   std::unique_ptr<Mailbox> mailbox;
 };
 
+// Walks the schedule in slices of kContentWalkSlots slots; `visit(slot,
+// entry, content index)` runs under mu for every entry of the content `id`
+// (while it is still the content at the index found first) and returns false
+// to stop the slice early. Returns false once the walk is done.
+inline constexpr Schedule::Slot kContentWalkSlots = Schedule::Slot{1} << 16;
+template <typename Visit>
+bool WalkContent(Spool::Core& core, ContentId id, Schedule::Slot& next, Visit visit) {
+  std::lock_guard<std::mutex> lock(core.mu);
+  int64_t index = core.contents.Find(id);
+  if (index < 0) return false;
+  Schedule::Slot end = std::min(core.schedule.slot_limit(), next + kContentWalkSlots);
+  for (; next < end; ++next) {
+    ScheduleEntry& e = core.schedule.at(next);
+    if (e.state != EntryState::kFree && e.content == static_cast<uint32_t>(index)) {
+      if (!visit(next, e, static_cast<uint32_t>(index))) {
+        ++next;
+        return true;
+      }
+    }
+  }
+  return next < core.schedule.slot_limit();
+}
+
 // Runs `read(db)` on the reader thread and hands its result to the op's caller.
 template <typename R, typename Fn>
 SpoolOp<R> OnReader(Spool::Core* core, Fn read) {
@@ -216,6 +240,17 @@ std::unique_ptr<WriteRequest> NewRecordRequest(Cf cf, std::string key,
 // gets the campaign as it is then.
 using CampaignDone = absl::AnyInvocable<void(absl::StatusOr<CampaignInfo>)>;
 void ControlCampaign(Spool::Core& core, CampaignId id, CampaignControl control, CampaignDone done);
+// Finalises as cancelled every queued or parked recipient of the content
+// `id` (its Hold already kCancelled), in bounded batches, each submitted once
+// the previous one is durable; recipients leased at the time are counted as
+// in flight and left to their attempt (TakeDue and a deferral's Apply cancel
+// them when they come back).
+struct CancelTally {
+  size_t cancelled = 0;
+  size_t in_flight = 0;
+};
+using CancelDone = absl::AnyInvocable<void(absl::StatusOr<CancelTally>)>;
+void StartCancel(Spool::Core& core, ContentId id, CancelDone done);
 // Finalises as cancelled the recipients TakeDue found of a cancelled campaign.
 void SubmitCancels(Spool::Core& core, std::vector<ExpiryItem> items);
 // At start-up: finishes the cancels a crash interrupted.
