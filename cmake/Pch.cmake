@@ -2,7 +2,8 @@
 # headers are parsed once per build instead of once per translation unit. Two
 # anchor targets own the precompiled headers; every C++ library and
 # executable of the project reuses one of them (test executables the one
-# with GoogleTest). A target can opt out with the SALVO_NO_PCH property.
+# with GoogleTest) and gets the anchors' dependencies, so that its compile
+# definitions match. A target can opt out with the SALVO_NO_PCH property.
 
 function(salvo_pch_walk dir)
   get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
@@ -16,6 +17,10 @@ function(salvo_pch_walk dir)
     if(opt_out)
       continue()
     endif()
+    # The same definitions as the anchor (e.g. SPDLOG_FMT_EXTERNAL), or GCC
+    # refuses the precompiled header for targets such as salvo_dsn that do
+    # not use every dependency themselves.
+    target_link_libraries(${t} PRIVATE ${deps})
     get_target_property(libs ${t} LINK_LIBRARIES)
     if(libs MATCHES "GTest::")
       target_precompile_headers(${t} REUSE_FROM salvo_pch_anchor_test)

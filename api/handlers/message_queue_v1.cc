@@ -6,14 +6,6 @@
 namespace salvo::api {
 namespace {
 
-absl::StatusOr<queue::MessageId> MessageIdParam(const HttpRequest& request) {
-  std::optional<std::string_view> text = request.Param("id");
-  std::optional<queue::MessageId> id;
-  if (text) id = queue::MessageId::Parse(*text);
-  if (!id) return ApiError(404, "not_found", "no message has this id");
-  return *id;
-}
-
 nlohmann::ordered_json PendingJson(const queue::PendingRecipient& p) {
   nlohmann::ordered_json j;
   j["id"] = p.id.ToString();
@@ -27,7 +19,7 @@ nlohmann::ordered_json PendingJson(const queue::PendingRecipient& p) {
 
 Task<absl::StatusOr<HttpResponse>> HandleView(std::shared_ptr<const SubmissionContext> context,
                                               HttpRequest& request) {
-  CO_ASSIGN_OR_RETURN(queue::MessageId id, MessageIdParam(request));
+  CO_ASSIGN_OR_RETURN(queue::MessageId id, ContentIdParam(request, "message"));
   absl::StatusOr<queue::MessageView> view = co_await context->spool->ViewMessage(id);
   if (!view.ok()) co_return SpoolFailure(view.status());
   nlohmann::ordered_json j;
@@ -46,7 +38,7 @@ Task<absl::StatusOr<HttpResponse>> HandleView(std::shared_ptr<const SubmissionCo
 
 Task<absl::StatusOr<HttpResponse>> HandleCancel(std::shared_ptr<const SubmissionContext> context,
                                                 HttpRequest& request) {
-  CO_ASSIGN_OR_RETURN(queue::MessageId id, MessageIdParam(request));
+  CO_ASSIGN_OR_RETURN(queue::MessageId id, ContentIdParam(request, "message"));
   CO_ASSIGN_OR_RETURN(std::string body, co_await request.ReadBody());
   if (!body.empty()) co_return ApiError(400, "invalid_request", "this route takes no body");
   absl::StatusOr<queue::MessageCancel> done = co_await context->spool->CancelMessage(id);

@@ -221,11 +221,12 @@ absl::Status SpoolFailure(const absl::Status& status, nlohmann::json details) {
   }
 }
 
-absl::StatusOr<queue::ContentId> ContentIdParam(const HttpRequest& request) {
+absl::StatusOr<queue::ContentId> ContentIdParam(const HttpRequest& request,
+                                                std::string_view what) {
   std::optional<std::string_view> text = request.Param("id");
   std::optional<queue::ContentId> id;
   if (text) id = queue::ContentId::Parse(*text);
-  if (!id) return ApiError(404, "not_found", "no campaign has this id");
+  if (!id) return ApiError(404, "not_found", fmt::format("no {} has this id", what));
   return *id;
 }
 

@@ -76,8 +76,10 @@ queue::Variables ReadVariables(const nlohmann::json& vars, const std::string& pa
 // 503, NotFound -> 404, FailedPrecondition -> 409, InvalidArgument -> 400.
 absl::Status SpoolFailure(const absl::Status& status, nlohmann::json details = nullptr);
 
-// The `id` path parameter as a content id; 404 when it is no id.
-absl::StatusOr<queue::ContentId> ContentIdParam(const HttpRequest& request);
+// The `id` path parameter as a content id; 404 "no <what> has this id" when
+// it is no id.
+absl::StatusOr<queue::ContentId> ContentIdParam(const HttpRequest& request,
+                                                std::string_view what = "campaign");
 
 // True when the request's Content-Type is `media` (parameters ignored).
 bool HasMediaType(const HttpRequest& request, std::string_view media);

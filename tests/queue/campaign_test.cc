@@ -17,17 +17,8 @@ namespace salvo::queue {
 namespace {
 
 using testing::Recipients;
+using testing::SampleCampaign;
 using testing::SpoolTest;
-
-Campaign SampleCampaign(std::string name = "spring") {
-  Campaign c;
-  c.settings.name = std::move(name);
-  c.settings.envelope_from = "news@shop.example";
-  c.settings.metadata = {{"team", "growth"}};
-  c.message_template.headers = {{"Subject", "Hi {{name}}"}};
-  c.message_template.text = "Hello {{name}}";
-  return c;
-}
 
 DeliveryOutcome Outcome(DeliveryOutcome::Kind kind, int code, std::string enhanced,
                         std::string reason = "") {

@@ -127,12 +127,7 @@ TEST_F(SpoolTest, RetryNowMakesDeferredRecipientsDueAndLeavesTheRestAlone) {
 
 TEST_F(SpoolTest, RetryNowLeavesPausedCampaignsParked) {
   Open();
-  Campaign c;
-  c.settings.name = "spring";
-  c.settings.envelope_from = "news@shop.example";
-  c.message_template.headers = {{"Subject", "Hi"}};
-  c.message_template.text = "Hello";
-  auto id = spool_->CreateCampaign(c).Wait();
+  auto id = spool_->CreateCampaign(testing::SampleCampaign()).Wait();
   ASSERT_TRUE(id.ok()) << id.status();
   ASSERT_TRUE(
       spool_->AddCampaignRecipients(*id, testing::Recipients(4, "list.example")).Wait().ok());

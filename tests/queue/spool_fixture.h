@@ -30,6 +30,16 @@ inline std::vector<NewRecipient> Recipients(int n, const std::string& domain = "
   return out;
 }
 
+inline Campaign SampleCampaign(std::string name = "spring") {
+  Campaign c;
+  c.settings.name = std::move(name);
+  c.settings.envelope_from = "news@shop.example";
+  c.settings.metadata = {{"team", "growth"}};
+  c.message_template.headers = {{"Subject", "Hi {{name}}"}};
+  c.message_template.text = "Hello {{name}}";
+  return c;
+}
+
 inline Message SampleMessage(std::string body = "Subject: test\r\n\r\nhello\r\n") {
   return Message{.envelope_from = "sender@origin.example", .content = std::move(body)};
 }
