@@ -221,8 +221,7 @@ absl::Status SpoolFailure(const absl::Status& status, nlohmann::json details) {
   }
 }
 
-absl::StatusOr<queue::ContentId> ContentIdParam(const HttpRequest& request,
-                                                std::string_view what) {
+absl::StatusOr<queue::ContentId> ContentIdParam(const HttpRequest& request, std::string_view what) {
   std::optional<std::string_view> text = request.Param("id");
   std::optional<queue::ContentId> id;
   if (text) id = queue::ContentId::Parse(*text);
