@@ -238,9 +238,7 @@ void ResumeInterruptedCancels(Spool::Core& core) {
   }
   for (CampaignId id : ids) {
     StartCancel(core, id, [id](absl::StatusOr<CancelTally> t) {
-      if (!t.ok()) {
-        spdlog::warn("spool: cancelling campaign {}: {}", id.ToString(), t.status().ToString());
-      }
+      if (!t.ok()) spdlog::warn("spool: cancelling {}: {}", id.ToString(), t.status().ToString());
     });
   }
 }

@@ -173,6 +173,7 @@ std::string EncodeContentMeta(const ContentMeta& meta) {
   w.Varint(1, static_cast<uint64_t>(meta.kind));
   w.VarintIfSet(2, meta.sealed ? 1 : 0);
   w.VarintIfSet(3, meta.max_age_s);
+  w.VarintIfSet(4, meta.cancelled ? 1 : 0);
   return out;
 }
 
@@ -189,6 +190,8 @@ absl::StatusOr<ContentMeta> DecodeContentMeta(std::string_view value) {
         return Num(f, &m.sealed);
       case 3:
         return Num(f, &m.max_age_s);
+      case 4:
+        return Num(f, &m.cancelled);
       default:
         return true;
     }

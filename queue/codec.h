@@ -36,6 +36,10 @@ struct ContentMeta {
   ContentKind kind = ContentKind::kMessage;
   bool sealed = false;     // no more recipients will be added
   uint32_t max_age_s = 0;  // 0: the retry policy's
+  // A single message removed from the queue (Spool::CancelMessage): the rest
+  // of its recipients are cancelled, after a restart too. A campaign's flag
+  // is in its CampaignState.
+  bool cancelled = false;
   friend bool operator==(const ContentMeta&, const ContentMeta&) = default;
 };
 

@@ -1,9 +1,11 @@
 // Spool::ViewMessage and Spool::CancelMessage (queue_view.h): one single
-// message's recipients still in the queue, and their removal. Both walk the
-// in-memory schedule on the reader thread, in slices of the spool lock; the
-// cancel then finalises what it found through the campaigns' cancel job.
+// message's recipients still in the queue, and their removal. The view walks
+// the in-memory schedule on the reader thread, in slices of the spool lock;
+// the cancel writes its durable mark, then finalises the recipients through
+// the cancel job campaigns use.
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,6 +31,46 @@ absl::StatusOr<uint32_t> FindMessage(const Spool::Core& core, MessageId id) {
   }
   return static_cast<uint32_t>(index);
 }
+
+// Marks a single message cancelled: its content meta says so (a restart
+// finishes the cancel, ResumeInterruptedCancels) and, once durable, its Hold
+// (TakeDue and a deferral's Apply then cancel what comes back).
+class MarkCancelledRequest final : public WriteRequest {
+ public:
+  MarkCancelledRequest(Spool::Core& core, MessageId id, StatusDone done)
+      : core_(core), id_(id), done_(std::move(done)) {}
+
+  size_t size_hint() const override { return 64; }
+
+  absl::Status Prepare(BatchWriter& b) override {
+    absl::StatusOr<uint32_t> index = FindMessage(core_, id_);
+    if (!index.ok()) return index.status();
+    const ContentSlot& c = core_.contents.at(*index);
+    // Its last recipient's outcome, earlier in this group, deletes it.
+    if (c.deleting) return NoQueuedMessage(id_);
+    if (c.hold == Hold::kCancelled) return absl::OkStatus();  // cancelled before
+    ContentMeta meta{.kind = ContentKind::kMessage,
+                     .sealed = c.sealed,
+                     .max_age_s = c.max_age_s,
+                     .cancelled = true};
+    b.Put(Cf::kContentMeta, ContentKey(id_), EncodeContentMeta(meta));
+    index_ = *index;
+    return absl::OkStatus();
+  }
+  // Later requests of the group may delete the content, but only in their
+  // own Apply, after this one.
+  void Apply() override {
+    if (index_) core_.contents.at(*index_).hold = Hold::kCancelled;
+  }
+  void Undo() override {}
+  void Complete(absl::Status status) override { done_(std::move(status)); }
+
+ private:
+  Spool::Core& core_;
+  MessageId id_;
+  StatusDone done_;
+  std::optional<uint32_t> index_;  // set when this request marks it
+};
 
 absl::StatusOr<MessageView> View(Spool::Core& core, MessageId id) {
   MessageView view;
@@ -77,22 +119,15 @@ SpoolOp<absl::StatusOr<MessageCancel>> Spool::CancelMessage(MessageId id) {
   using Op = SpoolOp<absl::StatusOr<MessageCancel>>;
   return Op([core = core_.get(), id](Op::Done done) {
     auto answer = std::make_shared<Op::Done>(std::move(done));
-    bool posted = core->reader->Post([core, id, answer] {
-      {
-        std::lock_guard<std::mutex> lock(core->mu);
-        absl::StatusOr<uint32_t> index = FindMessage(*core, id);
-        if (!index.ok()) return (*answer)(index.status());
-        // TakeDue and a deferral's Apply cancel those in flight when they
-        // come back.
-        core->contents.at(*index).hold = Hold::kCancelled;
-      }
-      StartCancel(*core, id, [id, answer](absl::StatusOr<CancelTally> tally) {
-        if (!tally.ok()) return (*answer)(tally.status());
-        (*answer)(
-            MessageCancel{.id = id, .cancelled = tally->cancelled, .in_flight = tally->in_flight});
-      });
-    });
-    if (!posted) (*answer)(absl::UnavailableError("spool is shutting down"));
+    core->committer->Submit(
+        std::make_unique<MarkCancelledRequest>(*core, id, [core, id, answer](absl::Status s) {
+          if (!s.ok()) return (*answer)(std::move(s));
+          StartCancel(*core, id, [id, answer](absl::StatusOr<CancelTally> tally) {
+            if (!tally.ok()) return (*answer)(tally.status());
+            (*answer)(MessageCancel{
+                .id = id, .cancelled = tally->cancelled, .in_flight = tally->in_flight});
+          });
+        }));
   });
 }
 

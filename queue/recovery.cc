@@ -60,7 +60,11 @@ absl::Status LoadContents(Spool::Core& core, std::vector<uint32_t>& migrate) {
       return absl::DataLossError(fmt::format("bad content key {}", KeyText(ToView(it->key()))));
     if (!meta.ok()) return Context(meta.status(), "content_meta", ToView(it->key()));
     uint32_t index = core.contents.Add(*id, meta->sealed, meta->max_age_s);
-    if (meta->kind != ContentKind::kCampaign) continue;
+    if (meta->kind != ContentKind::kCampaign) {
+      // ResumeInterruptedCancels finishes a cancelled message's cancel.
+      if (meta->cancelled) core.contents.at(index).hold = Hold::kCancelled;
+      continue;
+    }
     ContentSlot& slot = core.contents.at(index);
     slot.campaign = core.campaigns.Find(*id);
     if (slot.campaign == nullptr) {

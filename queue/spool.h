@@ -181,13 +181,13 @@ class Spool {
   // no message with this id (every recipient is final, or it never existed:
   // outcomes are in ReadEvents); FailedPrecondition for a campaign's id.
   SpoolOp<absl::StatusOr<MessageView>> ViewMessage(MessageId id);
-  // Removes the message from the queue (Postfix's `postsuper -d`): every
-  // queued recipient is finalised with a kFailed event, reason "cancelled"
-  // (no DSN), in durable batches; the op completes after the last. Those in
-  // flight finish their attempt: if it defers they are cancelled when they
-  // come back, unless the process restarts first (the mark is in memory; the
-  // cancelled recipients' records are durable). Repeating it is harmless.
-  // NotFound / FailedPrecondition as for ViewMessage.
+  // Removes the message from the queue (Postfix's `postsuper -d`): a durable
+  // mark in its content meta first, then every queued recipient is finalised
+  // with a kFailed event, reason "cancelled" (no DSN), in durable batches;
+  // the op completes after the last. Those in flight finish their attempt:
+  // if it defers they are cancelled when they come back, and after a
+  // restart at start-up. Repeating it is harmless. NotFound /
+  // FailedPrecondition as for ViewMessage.
   SpoolOp<absl::StatusOr<MessageCancel>> CancelMessage(MessageId id);
 
   // --- campaigns (campaign_info.h) ---

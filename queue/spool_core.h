@@ -253,7 +253,8 @@ using CancelDone = absl::AnyInvocable<void(absl::StatusOr<CancelTally>)>;
 void StartCancel(Spool::Core& core, ContentId id, CancelDone done);
 // Finalises as cancelled the recipients TakeDue found of a cancelled campaign.
 void SubmitCancels(Spool::Core& core, std::vector<ExpiryItem> items);
-// At start-up: finishes the cancels a crash interrupted.
+// At start-up: finishes the cancels (of campaigns and of single messages) a
+// crash or a stop interrupted.
 void ResumeInterruptedCancels(Spool::Core& core);
 // Spool::ExpireFeedback (feedback_writes.cc): scans the soft-bounce counts
 // on the reader thread, then submits their deletion and the attribution

@@ -10,7 +10,7 @@
 //          recipient is finalised (a "failed" event, reason "cancelled", no
 //          DSN) before the answer, {"id", "cancelled", "in_flight"}; those
 //          in flight finish their attempt and, if it defers, are cancelled
-//          when they come back (unless Salvo restarts first).
+//          when they come back (the mark is durable: after a restart, too).
 //
 // 404 not_found once every recipient is final (their outcomes are in
 // GET /v1/events) or for an unknown id; 409 conflict for a campaign's id

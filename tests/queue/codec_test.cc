@@ -147,6 +147,8 @@ TEST(Codec, CampaignRoundTrips) {
 TEST(Codec, ContentMetaAndScheduleRoundTrip) {
   ContentMeta meta{.kind = ContentKind::kCampaign, .sealed = true, .max_age_s = 3600};
   EXPECT_EQ(*DecodeContentMeta(EncodeContentMeta(meta)), meta);
+  ContentMeta cancelled{.kind = ContentKind::kMessage, .sealed = true, .cancelled = true};
+  EXPECT_EQ(*DecodeContentMeta(EncodeContentMeta(cancelled)), cancelled);
   EXPECT_TRUE(absl::IsDataLoss(DecodeContentMeta("\x01\x08\x09"s).status()));  // kind 9
 
   ScheduleRecord s{.state = RecipientState::kDeferred,

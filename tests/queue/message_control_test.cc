@@ -2,8 +2,9 @@
 // message's recipients by state across more slots than one hold of the lock
 // covers, `postsuper -d` finalising the queued ones durably (a "cancelled"
 // failed event each, nothing back after a reopen), a recipient in flight
-// cancelled when its attempt defers, and the errors for campaigns and for
-// messages no longer queued. Times are passed explicitly: nothing sleeps.
+// cancelled when its attempt defers or, after a restart, at start-up, and the
+// errors for campaigns and for messages no longer queued. Times are passed explicitly: nothing
+// sleeps.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -165,6 +166,45 @@ TEST_F(SpoolTest, CancelMessageFinalisesTheQueuedDurablyAndTheInFlightWhenTheyDe
   }
   EXPECT_EQ(failed, 4u);
   EXPECT_EQ(delivered, 1u);
+  ExpectConsistent();
+}
+
+TEST_F(SpoolTest, ACancelledMessageStaysCancelledAcrossARestart) {
+  Open();
+  AcceptedMessage keep = Accept(1, "keep.example");
+  AcceptedMessage m = Accept(3, "gone.example");
+  absl::Time now = absl::Now();
+  std::vector<DueRecipient> due = spool_->TakeDue(100, now);
+  ASSERT_EQ(due.size(), 4u);
+  for (const DueRecipient& d : due) {
+    if (d.content == keep.id) {
+      ASSERT_TRUE(spool_->Release(d, now).ok());
+    }
+  }
+  // All three are being delivered when the message is removed...
+  absl::StatusOr<MessageCancel> c = spool_->CancelMessage(m.id).Wait();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cancelled, 0u);
+  EXPECT_EQ(c->in_flight, 3u);
+  // ...and the process stops before their attempts end: after the restart
+  // they are not handed out again but cancelled.
+  Reopen();
+  absl::StatusOr<MessageView> v = spool_->ViewMessage(m.id).Wait();
+  if (v.ok()) {
+    EXPECT_TRUE(v->cancelled);
+  }
+  std::vector<DueRecipient> after = spool_->TakeDue(100, absl::Now());
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].content, keep.id);
+  Reopen();  // closing commits every cancel submitted
+  EXPECT_EQ(spool_->ViewMessage(m.id).Wait().status().code(), absl::StatusCode::kNotFound);
+  size_t cancelled = 0;
+  for (const DeliveryEvent& e : AllEvents(*spool_)) {
+    if (e.content == m.id && e.kind == RecipientState::kFailed && e.reason == "cancelled") {
+      ++cancelled;
+    }
+  }
+  EXPECT_EQ(cancelled, 3u);
   ExpectConsistent();
 }
 
