@@ -83,7 +83,12 @@ absl::StatusOr<MessageView> View(Spool::Core& core, MessageId id) {
     view.cancelled = core.contents.at(*index).hold == Hold::kCancelled;
   }
   Schedule::Slot next = 0;
-  auto visit = [&](Schedule::Slot, ScheduleEntry& e, uint32_t) {
+  // The walk ends once it has seen as many entries as the message has
+  // recipients not final: a message's few entries need not cost a walk of
+  // the whole schedule.
+  uint32_t live = UINT32_MAX;
+  auto visit = [&](Schedule::Slot, ScheduleEntry& e, uint32_t index) {
+    live = core.contents.at(index).live;
     PendingRecipient p{.id = e.id(), .attempts = e.attempts};
     if (e.state == EntryState::kQueued || e.state == EntryState::kPaused) {
       ++view.queued;
@@ -98,9 +103,9 @@ absl::StatusOr<MessageView> View(Spool::Core& core, MessageId id) {
       p.domain = std::string(core.domains.name(e.domain));
       view.pending.push_back(std::move(p));
     }
-    return true;
+    return view.recipients < live;
   };
-  while (WalkContent(core, id, next, visit)) {
+  while (view.recipients < live && WalkContent(core, id, next, visit)) {
   }
   // Its last recipients became final during the walk.
   if (view.recipients == 0) return NoQueuedMessage(id);

@@ -65,6 +65,13 @@ TEST_F(SpoolTest, ViewMessageCountsItsRecipientsByStateAndListsThem) {
     EXPECT_LE(p.next_attempt, now);
   }
 
+  // A message at the start of the schedule: the walk stops once it has
+  // seen its three.
+  absl::StatusOr<MessageView> first = spool_->ViewMessage(other.id).Wait();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->recipients, 3u);
+  EXPECT_EQ(first->pending.size(), 3u);
+
   // Lease the other messages' and this one's; defer one of this message's.
   std::vector<DueRecipient> due = spool_->TakeDue(100'000, now);
   ASSERT_EQ(due.size(), 71'203u);
