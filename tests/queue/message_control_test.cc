@@ -15,23 +15,10 @@
 namespace salvo::queue {
 namespace {
 
+using testing::AllEvents;
+using testing::Deferred;
+using testing::Delivered;
 using testing::SpoolTest;
-
-DeliveryOutcome Deferral() {
-  return {.kind = DeliveryOutcome::Kind::kDeferred,
-          .response = {.host = "mx.example.org", .ip = "127.0.0.1", .code = 451, .text = "later"}};
-}
-
-DeliveryOutcome Delivered() {
-  return {.kind = DeliveryOutcome::Kind::kDelivered,
-          .response = {.host = "mx.example.org", .ip = "127.0.0.1", .code = 250, .text = "ok"}};
-}
-
-std::vector<DeliveryEvent> AllEvents(Spool& spool) {
-  absl::StatusOr<std::vector<DeliveryEvent>> events = spool.ReadEvents(EventId(), 100'000).Wait();
-  EXPECT_TRUE(events.ok()) << events.status();
-  return events.ok() ? *events : std::vector<DeliveryEvent>{};
-}
 
 TEST_F(SpoolTest, ViewMessageCountsItsRecipientsByStateAndListsThem) {
   Open();
@@ -80,7 +67,7 @@ TEST_F(SpoolTest, ViewMessageCountsItsRecipientsByStateAndListsThem) {
     if (d.content == m.id) mine = &d;
   }
   ASSERT_NE(mine, nullptr);
-  ASSERT_TRUE(spool_->RecordOutcome(*mine, Deferral(), now).Wait().ok());
+  ASSERT_TRUE(spool_->RecordOutcome(*mine, Deferred(), now).Wait().ok());
   v = spool_->ViewMessage(m.id).Wait();
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->recipients, 1'200u);
@@ -142,7 +129,7 @@ TEST_F(SpoolTest, CancelMessageFinalisesTheQueuedDurablyAndTheInFlightWhenTheyDe
   // One in-flight recipient is delivered; the other defers and comes back
   // at once, to be cancelled.
   ASSERT_TRUE(spool_->RecordOutcome(leased[0], Delivered(), now).Wait().ok());
-  absl::StatusOr<OutcomeResult> r = spool_->RecordOutcome(leased[1], Deferral(), now).Wait();
+  absl::StatusOr<OutcomeResult> r = spool_->RecordOutcome(leased[1], Deferred(), now).Wait();
   ASSERT_TRUE(r.ok()) << r.status();
   std::vector<DueRecipient> next = spool_->TakeDue(100, now);
   for (const DueRecipient& d : next) EXPECT_NE(d.content, m.id);

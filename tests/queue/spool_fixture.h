@@ -44,6 +44,30 @@ inline Message SampleMessage(std::string body = "Subject: test\r\n\r\nhello\r\n"
   return Message{.envelope_from = "sender@origin.example", .content = std::move(body)};
 }
 
+inline DeliveryOutcome Delivered() {
+  return {.kind = DeliveryOutcome::Kind::kDelivered,
+          .response = {.host = "mx.example.com", .ip = "127.0.0.1", .code = 250, .text = "ok"}};
+}
+inline DeliveryOutcome Deferred(std::string text = "greylisted") {
+  return {.kind = DeliveryOutcome::Kind::kDeferred,
+          .response = {.host = "mx.example.com",
+                       .ip = "127.0.0.1",
+                       .code = 451,
+                       .enhanced_status = "4.7.1",
+                       .text = std::move(text)}};
+}
+inline DeliveryOutcome Failed() {
+  return {.kind = DeliveryOutcome::Kind::kFailed,
+          .response = {.code = 550, .enhanced_status = "5.1.1", .text = "no such user"}};
+}
+
+// Every delivery event in the spool, oldest first.
+inline std::vector<DeliveryEvent> AllEvents(Spool& spool) {
+  auto events = spool.ReadEvents(EventId(), 100000).Wait();
+  EXPECT_TRUE(events.ok()) << events.status();
+  return events.ok() ? *events : std::vector<DeliveryEvent>{};
+}
+
 class SpoolTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = MakeTempDir(); }

@@ -20,32 +20,13 @@
 namespace salvo::queue {
 namespace {
 
+using testing::AllEvents;
+using testing::Deferred;
+using testing::Delivered;
+using testing::Failed;
 using testing::Recipients;
 using testing::SampleMessage;
 using testing::SpoolTest;
-
-DeliveryOutcome Delivered() {
-  return {.kind = DeliveryOutcome::Kind::kDelivered,
-          .response = {.host = "mx.example.com", .ip = "127.0.0.1", .code = 250, .text = "ok"}};
-}
-DeliveryOutcome Deferred(std::string text = "greylisted") {
-  return {.kind = DeliveryOutcome::Kind::kDeferred,
-          .response = {.host = "mx.example.com",
-                       .ip = "127.0.0.1",
-                       .code = 451,
-                       .enhanced_status = "4.7.1",
-                       .text = std::move(text)}};
-}
-DeliveryOutcome Failed() {
-  return {.kind = DeliveryOutcome::Kind::kFailed,
-          .response = {.code = 550, .enhanced_status = "5.1.1", .text = "no such user"}};
-}
-
-std::vector<DeliveryEvent> AllEvents(Spool& spool) {
-  auto events = spool.ReadEvents(EventId(), 100000).Wait();
-  EXPECT_TRUE(events.ok()) << events.status();
-  return events.ok() ? *events : std::vector<DeliveryEvent>{};
-}
 
 TEST_F(SpoolTest, AcceptedMessageIsStoredOnceForAllItsRecipients) {
   Open();
