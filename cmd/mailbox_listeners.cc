@@ -48,17 +48,13 @@ absl::Status MailboxListeners::Bind(const Config& config, std::vector<Bound>* bo
           fmt::format("listener {}: TLS wanted but no certificate is loaded", l.name));
     }
     Listening listening{.config = &l};
-    SocketAddress address = l.address;
-    for (int shard = 0; shard < shards_; ++shard) {
-      absl::StatusOr<Listener> listener = Listener::Bind(address);
-      if (!listener.ok()) {
-        return absl::Status(
-            listener.status().code(),
-            fmt::format("listener {}: {}", l.name, ToStd(listener.status().message())));
-      }
-      address = listener->address();
-      listening.per_shard.push_back(std::move(listener).value());
+    absl::StatusOr<std::vector<Listener>> shards = Listener::BindShards(l.address, shards_);
+    if (!shards.ok()) {
+      return absl::Status(shards.status().code(),
+                          fmt::format("listener {}: {}", l.name, ToStd(shards.status().message())));
     }
+    listening.per_shard = std::move(shards).value();
+    SocketAddress address = listening.per_shard.front().address();
     listening.connections = std::make_shared<smtp::ConnectionLimiter>(
         l.limits.max_connections, config.mailbox.max_connections_per_client);
     listening.auth_failures = std::make_shared<smtp::AuthFailureLimiter>(

@@ -242,16 +242,13 @@ absl::Status Services::BindListeners() {
     }
     if (!IsSmtpKind(l.kind)) continue;  // the banner says it is not served
     SmtpListener listener{.config = &l};
-    SocketAddress address = l.address;
-    for (int shard = 0; shard < shards_; ++shard) {
-      absl::StatusOr<Listener> bound = Listener::Bind(address);
-      if (!bound.ok()) {
-        return absl::Status(bound.status().code(), fmt::format("listener {}: {}", l.name,
-                                                               ToStd(bound.status().message())));
-      }
-      address = bound->address();  // port 0: every shard shares the first's port
-      listener.per_shard.push_back(std::move(bound).value());
+    absl::StatusOr<std::vector<Listener>> bound = Listener::BindShards(l.address, shards_);
+    if (!bound.ok()) {
+      return absl::Status(bound.status().code(),
+                          fmt::format("listener {}: {}", l.name, ToStd(bound.status().message())));
     }
+    listener.per_shard = std::move(bound).value();
+    SocketAddress address = listener.per_shard.front().address();
     listener.connections = std::make_shared<smtp::ConnectionLimiter>(
         l.limits.max_connections, c.smtp.max_connections_per_client);
     listener.auth_failures = std::make_shared<smtp::AuthFailureLimiter>(c.smtp.max_auth_failures,
@@ -298,16 +295,13 @@ absl::Status Services::BindHttp(const ListenerConfig& l) {
   HttpListener listener;
   listener.server =
       std::make_shared<const HttpServer>(std::move(options).value(), std::move(router));
-  SocketAddress address = l.address;
-  for (int shard = 0; shard < shards_; ++shard) {
-    absl::StatusOr<Listener> bound = Listener::Bind(address);
-    if (!bound.ok()) {
-      return absl::Status(bound.status().code(),
-                          fmt::format("listener {}: {}", l.name, ToStd(bound.status().message())));
-    }
-    address = bound->address();
-    listener.per_shard.push_back(std::move(bound).value());
+  absl::StatusOr<std::vector<Listener>> bound = Listener::BindShards(l.address, shards_);
+  if (!bound.ok()) {
+    return absl::Status(bound.status().code(),
+                        fmt::format("listener {}: {}", l.name, ToStd(bound.status().message())));
   }
+  listener.per_shard = std::move(bound).value();
+  SocketAddress address = listener.per_shard.front().address();
   bound_.push_back(BoundListener{.name = l.name, .kind = l.kind, .address = address});
   http_.push_back(std::move(listener));
   return absl::OkStatus();

@@ -184,6 +184,34 @@ absl::StatusOr<Listener> Listener::Bind(const SocketAddress& address,
   return l;
 }
 
+absl::StatusOr<std::vector<Listener>> Listener::BindShards(const SocketAddress& address, int shards,
+                                                           const ListenerOptions& options) {
+  if (shards < 1) return absl::InvalidArgumentError("a listener needs at least one shard");
+  if (address.port() != 0) {
+    // A socket without SO_REUSEPORT cannot bind beside one that listens
+    // (bind alone: a probe that listened could take a connection and drop it).
+    UniqueFd probe(::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!probe) return ErrnoStatus(errno, "socket");
+    int one = 1;
+    setsockopt(probe.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (address.family() == AF_INET6)
+      setsockopt(probe.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(probe.get(), address.sa(), address.len()) < 0) {
+      return ErrnoStatus(errno, absl::StrCat("bind ", address.ToString(),
+                                             " (is another MTA or salvo listening there?)"));
+    }
+  }
+  std::vector<Listener> out;
+  SocketAddress at = address;
+  for (int shard = 0; shard < shards; ++shard) {
+    absl::StatusOr<Listener> bound = Bind(at, options);
+    if (!bound.ok()) return bound.status();
+    at = bound->address();
+    out.push_back(std::move(bound).value());
+  }
+  return out;
+}
+
 Listener::Listener(Listener&& o) noexcept
     : state_(std::exchange(o.state_, nullptr)), address_(o.address_) {}
 

@@ -13,6 +13,7 @@
 #include <deque>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/base/unique_fd.h"
@@ -80,6 +81,13 @@ class Listener {
 
   static absl::StatusOr<Listener> Bind(const SocketAddress& address,
                                        const ListenerOptions& options = {});
+  // One listening socket per shard on `address`, sharing it by SO_REUSEPORT
+  // (port 0: all on the port the first one got). Fails as a plain bind would
+  // (FailedPrecondition, EADDRINUSE) when anything already listens there,
+  // even another process's SO_REUSEPORT socket: two daemons started on the
+  // same ports must not silently split the connections between their queues.
+  static absl::StatusOr<std::vector<Listener>> BindShards(const SocketAddress& address, int shards,
+                                                          const ListenerOptions& options = {});
   Listener() = default;
   Listener(Listener&& o) noexcept;
   Listener& operator=(Listener&& o) noexcept;

@@ -326,6 +326,43 @@ TEST(Listener, BindWithoutReusePortOnAPortInUseFails) {
   EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
 }
 
+TEST(Listener, BindShardsRefusesAPortAnotherSocketSharesByReusePort) {
+  absl::Status status;
+  RunOnRing([&]() -> Task<void> {
+    auto a = Listener::BindShards(Loopback(), 2);  // port 0: both on the first's port
+    CO_ASSERT_OK(a);
+    EXPECT_EQ(a->size(), 2u);
+    SocketAddress at = a->front().address();
+    EXPECT_NE(at.port(), 0);
+    EXPECT_EQ(a->back().address().port(), at.port());
+    // A plain SO_REUSEPORT bind joins the group: what a second daemon on
+    // the same port did before BindShards probed.
+    EXPECT_TRUE(Listener::Bind(at).ok());
+    status = Listener::BindShards(at, 2).status();
+    co_return;
+  }());
+  EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+  EXPECT_NE(status.message().find("is another MTA or salvo listening there?"),
+            absl::string_view::npos)
+      << status;
+}
+
+TEST(Listener, BindShardsOnAFreePortBindsEveryShard) {
+  RunOnRing([&]() -> Task<void> {
+    SocketAddress free_port;
+    {
+      auto probe = Listener::Bind(Loopback(), {.reuse_port = false});
+      CO_ASSERT_OK(probe);
+      free_port = probe->address();
+    }
+    auto a = Listener::BindShards(free_port, 3);
+    CO_ASSERT_OK(a);
+    EXPECT_EQ(a->size(), 3u);
+    for (const Listener& l : *a) EXPECT_EQ(l.address().port(), free_port.port());
+    co_return;
+  }());
+}
+
 TEST(Connect, ClosedPortIsUnavailable) {
   absl::Status status;
   RunOnRing([&]() -> Task<void> {
