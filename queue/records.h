@@ -153,6 +153,10 @@ struct DeliveryOutcome {
   std::string reason;  // local explanation, e.g. "no MX", "TLS required"
   // For kDeferred: when to try again; unset = the retry policy decides.
   std::optional<absl::Time> retry_at;
+  // The recipient's address, when the caller has already read it: the
+  // outcome's event then needs no read of the recipient record. Empty: the
+  // spool reads it.
+  std::string address;
 };
 
 // One line of delivery history, kept after the recipient is gone (reports,

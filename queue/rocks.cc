@@ -208,6 +208,23 @@ absl::Status RocksDb::Get(Cf cf, std::string_view key, std::string* value) {
   return absl::OkStatus();
 }
 
+std::vector<absl::Status> RocksDb::MultiGet(Cf cf, const std::vector<std::string>& keys,
+                                            rocksdb::PinnableSlice* values) {
+  CheckNotOnRing("multiget");
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& k : keys) slices.push_back(ToSlice(k));
+  std::vector<rocksdb::Status> found(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), this->cf(cf), keys.size(), slices.data(), values,
+                found.data());
+  std::vector<absl::Status> out;
+  out.reserve(keys.size());
+  for (const rocksdb::Status& s : found) {
+    out.push_back(s.ok() ? absl::OkStatus() : FromRocks(s, fmt::format("read {}", CfName(cf))));
+  }
+  return out;
+}
+
 std::unique_ptr<rocksdb::Iterator> RocksDb::Scan(Cf cf, bool fill_cache) {
   CheckNotOnRing("scan");
   rocksdb::ReadOptions ro;

@@ -39,6 +39,10 @@ class RocksDb : public PointReader {
   // off.
   absl::Status WriteSynced(rocksdb::WriteBatch* batch);
   absl::Status Get(Cf cf, std::string_view key, std::string* value) override;
+  // Point reads of many keys of one column family in one batched call;
+  // result[i] is Get's status for keys[i], values[i] its value when OK.
+  std::vector<absl::Status> MultiGet(Cf cf, const std::vector<std::string>& keys,
+                                     rocksdb::PinnableSlice* values);
   std::unique_ptr<rocksdb::Iterator> Scan(Cf cf, bool fill_cache);
   // Flushes every memtable (so the spool's size on disk can be measured).
   absl::Status Flush();

@@ -336,6 +336,7 @@ absl::StatusOr<OutcomePlan> Spool::Core::PlanOutcome(const DueRecipient& due,
   }
   plan.response = std::move(outcome.response);
   plan.reason = std::move(outcome.reason);
+  plan.address = std::move(outcome.address);
   plan.event = NewId<EventId>();
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::kDelivered:
@@ -399,37 +400,50 @@ SpoolOp<absl::StatusOr<std::optional<SuppressionEntry>>> Spool::FindSuppression(
   });
 }
 
+namespace {
+
+// A recipient from its stored record, with `suppressed` set when its address
+// is on the suppression list now: suppressions added since the accept stop
+// delivery. The in-memory filter answers for almost every address, a point
+// read for the rest. The schedule fields keep their defaults.
+absl::StatusOr<Recipient> RecipientFromRecord(Spool::Core& core, RocksDb& db, ContentId content,
+                                              RecipientId id, std::string_view record) {
+  ASSIGN_OR_RETURN(NewRecipient stored, DecodeRecipient(record));
+  Recipient r{.id = id,
+              .content = content,
+              .address = std::move(stored.address),
+              .variables = std::move(stored.variables),
+              .dsn = std::move(stored.dsn),
+              .accepted_at = absl::FromUnixMillis(id.unix_ms())};
+  r.next_attempt = r.accepted_at;
+  std::string address_key = NormalizeAddress(r.address);
+  if (!core.suppressions.MayContain(address_key)) return r;
+  std::string value;
+  absl::Status s = db.Get(Cf::kSuppressions, address_key, &value);
+  if (absl::IsNotFound(s)) return r;
+  RETURN_IF_ERROR(s);
+  absl::StatusOr<SuppressionEntry> entry = DecodeSuppression(address_key, value);
+  r.suppressed = true;
+  r.suppression =
+      entry.ok() ? fmt::format("{} ({})", entry->reason, entry->source) : std::string("suppressed");
+  return r;
+}
+
+absl::Status RecipientMissing(RecipientId id) {
+  return absl::NotFoundError(fmt::format("recipient {} is not in the spool", id.ToString()));
+}
+
+}  // namespace
+
 SpoolOp<absl::StatusOr<Recipient>> Spool::ReadRecipient(ContentId content, RecipientId id) {
   using R = absl::StatusOr<Recipient>;
   return OnReader<R>(core_.get(), [core = core_.get(), content, id](RocksDb& db) -> R {
     std::string key = RecipientKey(content, id);
     std::string value;
     absl::Status s = db.Get(Cf::kRecipients, key, &value);
-    if (absl::IsNotFound(s)) {
-      return absl::NotFoundError(fmt::format("recipient {} is not in the spool", id.ToString()));
-    }
+    if (absl::IsNotFound(s)) return RecipientMissing(id);
     RETURN_IF_ERROR(s);
-    ASSIGN_OR_RETURN(NewRecipient stored, DecodeRecipient(value));
-    Recipient r{.id = id,
-                .content = content,
-                .address = std::move(stored.address),
-                .variables = std::move(stored.variables),
-                .dsn = std::move(stored.dsn),
-                .accepted_at = absl::FromUnixMillis(id.unix_ms())};
-    r.next_attempt = r.accepted_at;
-    // Suppressions added since the accept stop delivery: the in-memory
-    // filter answers for almost every address, a point read for the rest.
-    std::string address_key = NormalizeAddress(r.address);
-    s = core->suppressions.MayContain(address_key) ? db.Get(Cf::kSuppressions, address_key, &value)
-                                                   : absl::NotFoundError("");
-    if (s.ok()) {
-      absl::StatusOr<SuppressionEntry> entry = DecodeSuppression(address_key, value);
-      r.suppressed = true;
-      r.suppression = entry.ok() ? fmt::format("{} ({})", entry->reason, entry->source)
-                                 : std::string("suppressed");
-    } else if (!absl::IsNotFound(s)) {
-      return s;
-    }
+    ASSIGN_OR_RETURN(Recipient r, RecipientFromRecord(*core, db, content, id, value));
     s = db.Get(Cf::kSchedule, key, &value);
     if (absl::IsNotFound(s)) return r;
     RETURN_IF_ERROR(s);
@@ -440,6 +454,32 @@ SpoolOp<absl::StatusOr<Recipient>> Spool::ReadRecipient(ContentId content, Recip
     if (sched.last_attempt_ms != 0) r.last_attempt = absl::FromUnixMillis(sched.last_attempt_ms);
     r.last_response = std::move(sched.last_response);
     return r;
+  });
+}
+
+SpoolOp<absl::StatusOr<std::vector<absl::StatusOr<Recipient>>>> Spool::ReadRecipientRecords(
+    std::vector<RecipientRef> refs) {
+  using R = absl::StatusOr<std::vector<absl::StatusOr<Recipient>>>;
+  if (refs.empty()) return SpoolOp<R>::Ready(R(std::vector<absl::StatusOr<Recipient>>()));
+  return OnReader<R>(core_.get(), [core = core_.get(), refs = std::move(refs)](RocksDb& db) -> R {
+    std::vector<std::string> keys;
+    keys.reserve(refs.size());
+    for (const RecipientRef& ref : refs) keys.push_back(RecipientKey(ref.content, ref.id));
+    std::vector<rocksdb::PinnableSlice> values(refs.size());
+    std::vector<absl::Status> found = db.MultiGet(Cf::kRecipients, keys, values.data());
+    std::vector<absl::StatusOr<Recipient>> out;
+    out.reserve(refs.size());
+    for (size_t i = 0; i < refs.size(); ++i) {
+      if (absl::IsNotFound(found[i])) {
+        out.emplace_back(RecipientMissing(refs[i].id));
+      } else if (!found[i].ok()) {
+        out.emplace_back(std::move(found[i]));
+      } else {
+        out.push_back(
+            RecipientFromRecord(*core, db, refs[i].content, refs[i].id, ToView(values[i])));
+      }
+    }
+    return out;
   });
 }
 

@@ -67,6 +67,12 @@ struct DueRecipient {
   uint64_t lease = 0;  // opaque handle for RecordOutcome/Release
 };
 
+// A recipient's key in the spool.
+struct RecipientRef {
+  ContentId content;
+  RecipientId id;
+};
+
 struct OutcomeResult {
   // kDelivered, kDeferred, kFailed, or kExpired when a deferral came past
   // the maximum age (the engine then owes the sender a DSN, as for kFailed).
@@ -159,6 +165,13 @@ class Spool {
 
   // --- reads (on the spool's reader thread) ---
   SpoolOp<absl::StatusOr<Recipient>> ReadRecipient(ContentId content, RecipientId id);
+  // What delivery needs of many recipients, in one reader job: each stored
+  // record (address, variables, DSN parameters) and whether its address is
+  // suppressed now; (*out)[i] answers refs[i] (NotFound when it is gone). The
+  // schedule fields (state, attempts, last response) are not read and keep
+  // their defaults: delivery has them from the lease.
+  SpoolOp<absl::StatusOr<std::vector<absl::StatusOr<Recipient>>>> ReadRecipientRecords(
+      std::vector<RecipientRef> refs);
   SpoolOp<absl::StatusOr<Content>> ReadContent(ContentId content);
   SpoolOp<absl::StatusOr<std::vector<RecipientId>>> ListRecipients(ContentId content);
   // Events after `after` (exclusive; default: from the start), oldest first.

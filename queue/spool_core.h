@@ -78,6 +78,7 @@ struct OutcomePlan {
   absl::Time next_attempt;  // for kDeferred
   RemoteResponse response;
   std::string reason;
+  std::string address;  // from DeliveryOutcome; empty: read from the record
   EventId event;
 };
 

@@ -194,7 +194,8 @@ class OutcomeRequest final : public WriteRequest {
   bool deferred() const { return plan_.state == RecipientState::kDeferred; }
 
   void Load(PointReader& reader) override {
-    address_ = LoadAddress(reader, plan_.content, plan_.id);
+    address_ = plan_.address.empty() ? LoadAddress(reader, plan_.content, plan_.id)
+                                     : std::move(plan_.address);
   }
 
   absl::Status Prepare(BatchWriter& b) override {

@@ -4,6 +4,7 @@
 #include "engine/delivery/delivery_session.h"
 #include "engine/delivery/feeder.h"
 #include "engine/delivery/outcome_mapping.h"
+#include "engine/delivery/recipient_loader.h"
 #include "spdlog/spdlog.h"
 
 namespace salvo::delivery {
@@ -59,13 +60,39 @@ Task<void> DeliveryShard::Run() {
 void DeliveryShard::AcceptDue(std::vector<LeasedRecipient> recipients) {
   absl::flat_hash_map<std::string_view, std::vector<LeasedRecipient>> by_domain;
   for (LeasedRecipient& r : recipients) by_domain[r.due.domain].push_back(std::move(r));
+  std::vector<LeasedRecipient> admitted;
+  admitted.reserve(recipients.size());
+  std::vector<AdmittedGroup> groups;
   for (auto& [domain, list] : by_domain) {
     auto it = destinations_.find(ToAbsl(domain));
     if (it == destinations_.end()) {
       std::string name(domain);
       it = destinations_.emplace(name, std::make_unique<DestinationQueue>(*this, name)).first;
     }
-    it->second->Add(std::move(list));
+    std::vector<LeasedRecipient> kept = it->second->Admit(std::move(list));
+    if (kept.empty()) continue;
+    groups.push_back(AdmittedGroup{.queue = it->second.get(), .count = kept.size()});
+    admitted.insert(admitted.end(), std::make_move_iterator(kept.begin()),
+                    std::make_move_iterator(kept.end()));
+  }
+  if (!admitted.empty()) tasks_.Spawn(LoadAdmitted(std::move(admitted), std::move(groups)));
+}
+
+Task<void> DeliveryShard::LoadAdmitted(std::vector<LeasedRecipient> recipients,
+                                       std::vector<AdmittedGroup> groups) {
+  std::vector<absl::Status> errors = co_await LoadRecipients(core_.ledger.spool(), recipients);
+  size_t at = 0;
+  for (const AdmittedGroup& g : groups) {
+    auto first = recipients.begin() + static_cast<ptrdiff_t>(at);
+    auto first_error = errors.begin() + static_cast<ptrdiff_t>(at);
+    std::vector<LeasedRecipient> part(
+        std::make_move_iterator(first),
+        std::make_move_iterator(first + static_cast<ptrdiff_t>(g.count)));
+    std::vector<absl::Status> part_errors(
+        std::make_move_iterator(first_error),
+        std::make_move_iterator(first_error + static_cast<ptrdiff_t>(g.count)));
+    at += g.count;
+    g.queue->Loaded(std::move(part), std::move(part_errors));
   }
 }
 

@@ -74,6 +74,14 @@ class DeliveryShard {
   void GiveOutcome(Batch& b, const queue::DeliveryOutcome& o, const AttemptContext& context);
 
  private:
+  struct AdmittedGroup {
+    DestinationQueue* queue;
+    size_t count;  // its recipients, consecutive in the load
+  };
+  // Reads the records of recipients admitted by their destination queues (in
+  // one spool read) and hands each queue its group.
+  Task<void> LoadAdmitted(std::vector<LeasedRecipient> recipients,
+                          std::vector<AdmittedGroup> groups);
   Task<void> Tick();
   Task<void> Shutdown();
   void Housekeeping();

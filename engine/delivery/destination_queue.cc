@@ -6,7 +6,6 @@
 #include "engine/base/strings.h"
 #include "engine/delivery/delivery_shard.h"
 #include "engine/delivery/outcome_mapping.h"
-#include "engine/delivery/recipient_loader.h"
 #include "spdlog/spdlog.h"
 
 namespace salvo::delivery {
@@ -23,7 +22,7 @@ bool DestinationQueue::unused() const {
   return loading_ == 0 && !resolving_ && ready_.empty() && held_->load() == 0;
 }
 
-void DestinationQueue::Add(std::vector<LeasedRecipient> recipients) {
+std::vector<LeasedRecipient> DestinationQueue::Admit(std::vector<LeasedRecipient> recipients) {
   last_used_ = Clock::now();
   const DeliveryTuning& tuning = shard_.core().options.tuning;
   int64_t room = static_cast<int64_t>(tuning.max_held_per_domain) - held_->load();
@@ -36,20 +35,19 @@ void DestinationQueue::Add(std::vector<LeasedRecipient> recipients) {
     shard_.core().counters.held_back.fetch_add(recipients.size() - keep);
     recipients.resize(keep);
   }
-  if (recipients.empty()) return;
+  if (recipients.empty()) return recipients;
   held_->fetch_add(static_cast<int64_t>(recipients.size()));
   ++loading_;
-  shard_.Spawn(Load(std::move(recipients)));
   bool stale = hops_ == nullptr || hops_->expires <= Clock::now();
   if (stale && !resolving_) {
     resolving_ = true;
     shard_.Spawn(Resolve());
   }
+  return recipients;
 }
 
-Task<void> DestinationQueue::Load(std::vector<LeasedRecipient> recipients) {
-  std::vector<absl::Status> errors =
-      co_await LoadRecipients(shard_.core().ledger.spool(), recipients);
+void DestinationQueue::Loaded(std::vector<LeasedRecipient> recipients,
+                              std::vector<absl::Status> errors) {
   --loading_;
   for (size_t i = 0; i < recipients.size(); ++i) {
     if (errors[i].ok()) {
@@ -69,7 +67,7 @@ Task<void> DestinationQueue::Load(std::vector<LeasedRecipient> recipients) {
   }
   if (shard_.stopping()) {
     ReleaseAll();
-    co_return;
+    return;
   }
   Dispatch();
 }

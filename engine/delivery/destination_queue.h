@@ -29,7 +29,13 @@ class DestinationQueue {
  public:
   DestinationQueue(DeliveryShard& shard, std::string domain);
 
-  void Add(std::vector<LeasedRecipient> recipients);
+  // Arrivals from the feeder, in two steps so that the shard reads the
+  // records of all its arrivals in one spool read: Admit() keeps what the
+  // domain has room for (the rest goes back to the spool), starts resolving
+  // the next hops if they are stale, and returns what it kept; the shard
+  // reads those and hands them to Loaded() with their read errors.
+  std::vector<LeasedRecipient> Admit(std::vector<LeasedRecipient> recipients);
+  void Loaded(std::vector<LeasedRecipient> recipients, std::vector<absl::Status> errors);
   // Forgets the next hops (config reload: routes or rules may have changed).
   void Invalidate() { hops_.reset(); }
   bool unused() const;
@@ -38,7 +44,6 @@ class DestinationQueue {
   void ReleaseAll();
 
  private:
-  Task<void> Load(std::vector<LeasedRecipient> recipients);
   Task<void> Resolve();
   void Dispatch();
   void DispatchFailure();
@@ -49,7 +54,7 @@ class DestinationQueue {
   std::shared_ptr<const DestinationSettings> settings_;
   absl::Status dns_error_;
   bool resolving_ = false;
-  int loading_ = 0;
+  int loading_ = 0;                     // Admit()ed groups not yet Loaded()
   std::vector<LeasedRecipient> ready_;  // loaded, waiting for next hops
   HeldCounter held_;
   Deadline last_used_{};

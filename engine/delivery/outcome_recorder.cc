@@ -251,6 +251,7 @@ Task<void> OutcomeRecorder::Decide(queue::ContentId id, std::vector<PendingPtr> 
 
 void OutcomeRecorder::Commit(PendingPtr p) {
   queue::DeliveryOutcome outcome = p->outcome;  // p keeps its copy for the log line
+  outcome.address = p->recipient.address;       // spares the spool a read (empty: not loaded)
   absl::Time now = p->now.value_or(absl::Now());
   core_.ledger.spool()
       .RecordOutcome(p->recipient.due, std::move(outcome), now)

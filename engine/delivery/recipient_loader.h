@@ -1,7 +1,7 @@
 // LoadRecipients: reads the stored records (address, variables, DSN
-// parameters) of leased recipients from the spool, all at once on the
-// spool's reader thread, and resumes the caller on its ring with one post for
-// the whole group. A recipient whose record cannot be read keeps loaded ==
+// parameters) of leased recipients from the spool in one job on the spool's
+// reader thread (one batched RocksDB read), and resumes the caller on its
+// ring once for the whole group. A recipient whose record cannot be read keeps loaded ==
 // false and its error in `errors`; one whose address is on the suppression
 // list now gets FailedPrecondition("suppressed: <reason> (<source>)").
 #pragma once

@@ -118,6 +118,53 @@ TEST_F(SpoolTest, DeliveredRecipientsLeaveAndTheLastTakesTheContent) {
   ExpectConsistent();
 }
 
+// Delivery reads the records of a whole hand-over in one reader job; each
+// answer belongs to its own recipient, in the order asked.
+TEST_F(SpoolTest, DeliveryReadsManyRecipientRecordsAtOnce) {
+  Open();
+  AcceptedMessage m = Accept(3);
+  AcceptedMessage other = Accept(2, "example.org");
+  auto due = spool_->TakeDue(1, absl::Now() + absl::Seconds(1));
+  ASSERT_EQ(due.size(), 1u);
+  ASSERT_EQ(due[0].id, m.recipients[0]);
+  // The spool is given the address it has already read: the event has it.
+  DeliveryOutcome delivered = Delivered();
+  delivered.address = "user0@example.com";
+  ASSERT_TRUE(spool_->RecordOutcome(due[0], delivered).Wait().ok());
+  ASSERT_TRUE(spool_
+                  ->AddSuppression(
+                      {.address = "user2@example.com", .reason = "complained", .source = "api"})
+                  .Wait()
+                  .ok());
+  std::vector<RecipientRef> refs = {{other.id, other.recipients[1]},
+                                    {m.id, m.recipients[0]},      // delivered: gone
+                                    {m.id, m.recipients[2]},      // suppressed since
+                                    {m.id, other.recipients[0]},  // not m's
+                                    {m.id, m.recipients[1]}};
+  auto read = spool_->ReadRecipientRecords(refs).Wait();
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), refs.size());
+  const auto& r = *read;
+  ASSERT_TRUE(r[0].ok()) << r[0].status();
+  EXPECT_EQ(r[0]->address, "user1@example.org");
+  EXPECT_EQ(r[0]->id, other.recipients[1]);
+  EXPECT_EQ(r[0]->content, other.id);
+  EXPECT_FALSE(r[0]->suppressed);
+  EXPECT_TRUE(absl::IsNotFound(r[1].status())) << r[1].status();
+  ASSERT_TRUE(r[2].ok()) << r[2].status();
+  EXPECT_TRUE(r[2]->suppressed);
+  EXPECT_EQ(r[2]->suppression, "complained (api)");
+  EXPECT_TRUE(absl::IsNotFound(r[3].status())) << r[3].status();
+  ASSERT_TRUE(r[4].ok()) << r[4].status();
+  EXPECT_EQ(r[4]->address, "user1@example.com");
+  EXPECT_EQ(r[4]->variables, (Variables{{"name", "User 1"}}));
+  EXPECT_EQ(r[4]->dsn.orcpt, "rfc822;orig1");
+  EXPECT_TRUE(spool_->ReadRecipientRecords({}).Wait()->empty());
+  auto events = AllEvents(*spool_);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].address, "user0@example.com");
+}
+
 TEST_F(SpoolTest, DeferredRecipientsFollowTheRetrySchedule) {
   Open();
   AcceptedMessage m = Accept(1);
