@@ -142,6 +142,7 @@ absl::Status Services::OpenSpool() {
   options.block_cache_bytes = c.queue.block_cache_size;
   options.feedback_retention = ToAbslDuration(c.queue.feedback_retention);
   options.sync_wal = c.queue.sync_wal;
+  options.outcome_sync_delay = ToAbslDuration(c.queue.outcome_sync_delay);
   absl::StatusOr<std::unique_ptr<queue::Spool>> spool = queue::Spool::Open(std::move(options));
   if (!spool.ok()) {
     return absl::Status(spool.status().code(),

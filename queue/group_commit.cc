@@ -1,13 +1,14 @@
 #include "queue/group_commit.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "engine/base/thread_name.h"
 
 namespace salvo::queue {
 
-GroupCommitter::GroupCommitter(Options options, CommitFn commit)
-    : options_(options), commit_(std::move(commit)) {
+GroupCommitter::GroupCommitter(Options options, CommitFn commit, SyncFn sync)
+    : options_(options), commit_(std::move(commit)), sync_(std::move(sync)) {
   thread_ = std::thread([this] {
     NameCurrentThread("spool-commit");
     Run();
@@ -54,13 +55,39 @@ uint64_t GroupCommitter::requests() const {
   return requests_;
 }
 
+uint64_t GroupCommitter::unsynced_groups() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return unsynced_groups_;
+}
+
+bool GroupCommitter::MustSync(const Group& group) const {
+  if (options_.max_sync_delay <= std::chrono::nanoseconds::zero() || !sync_) return true;
+  if (unsynced_since_ && SteadyClock::now() >= *unsynced_since_ + options_.max_sync_delay) {
+    return true;
+  }
+  return std::any_of(group.begin(), group.end(), [](const auto& r) { return !r->sync_may_wait(); });
+}
+
 void GroupCommitter::Run() {
   Group group;
+  auto ready = [this] { return stopping_ || !queue_.empty(); };
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything is written
+      if (unsynced_since_) {
+        // Something is written but not fsynced: fsync it when the delay
+        // runs out with nothing to write, or when stopping.
+        cv_.wait_until(lock, *unsynced_since_ + options_.max_sync_delay, ready);
+        if (queue_.empty()) {
+          lock.unlock();
+          sync_();
+          unsynced_since_.reset();
+          continue;
+        }
+      } else {
+        cv_.wait(lock, ready);
+        if (queue_.empty()) return;  // stopping, and everything is written
+      }
       size_t bytes = 0;
       while (!queue_.empty() && (group.empty() || bytes < options_.max_group_bytes)) {
         bytes += queue_.front()->size_hint();
@@ -71,7 +98,15 @@ void GroupCommitter::Run() {
       ++groups_;
       requests_ += group.size();
     }
-    commit_(group);
+    bool sync = MustSync(group);
+    commit_(group, sync);
+    if (sync) {
+      unsynced_since_.reset();
+    } else {
+      if (!unsynced_since_) unsynced_since_ = SteadyClock::now();
+      std::lock_guard<std::mutex> lock(mu_);
+      ++unsynced_groups_;
+    }
     group.clear();
   }
 }

@@ -6,6 +6,13 @@
 // as many requests as arrived during the previous one. The writer thread is
 // the only place that blocks on RocksDB: never a ring thread.
 //
+// Requests whose loss in a crash costs no mail (delivery outcomes: their
+// recipients are simply delivered again) may be completed before the log is
+// fsynced, if Options::max_sync_delay allows: a group of only such requests
+// is written without an fsync, and the log is fsynced at most max_sync_delay
+// after that write: by the next group that needs an fsync anyway, by the
+// first group written after the delay, or by SyncFn when no group comes.
+//
 // A request goes through, on the writer thread:
 //   Load()     no lock held: point reads it needs (e.g. an address for an event);
 //   Prepare()  under the spool lock: checks, then adds its records to the
@@ -16,6 +23,7 @@
 //   Complete() last, no lock held: tells the caller.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -69,6 +78,8 @@ class WriteRequest {
   virtual bool needs_space() const { return false; }
   // About how many bytes the request adds to a batch.
   virtual size_t size_hint() const = 0;
+  // true: Complete(OK) may come before the write is fsynced (see above).
+  virtual bool sync_may_wait() const { return false; }
 };
 
 class GroupCommitter {
@@ -76,12 +87,18 @@ class GroupCommitter {
   struct Options {
     size_t max_group_bytes = size_t{8} << 20;
     size_t max_pending_bytes = size_t{256} << 20;
+    // Zero: every group is fsynced before its requests complete.
+    std::chrono::nanoseconds max_sync_delay{0};
   };
   using Group = std::vector<std::unique_ptr<WriteRequest>>;
-  // Writes one group (on the writer thread) and completes every request in it.
-  using CommitFn = std::function<void(Group& group)>;
+  // Writes one group (on the writer thread) and completes every request in
+  // it; `sync`: fsync the write (and with it every unsynced one before it)
+  // before completing.
+  using CommitFn = std::function<void(Group& group, bool sync)>;
+  // Fsyncs what unsynced groups wrote (on the writer thread).
+  using SyncFn = std::function<void()>;
 
-  GroupCommitter(Options options, CommitFn commit);
+  GroupCommitter(Options options, CommitFn commit, SyncFn sync = {});
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -94,12 +111,18 @@ class GroupCommitter {
 
   uint64_t groups() const;
   uint64_t requests() const;
+  uint64_t unsynced_groups() const;  // written without an fsync of their own
 
  private:
+  using SteadyClock = std::chrono::steady_clock;
   void Run();
+  bool MustSync(const Group& group) const;
 
   const Options options_;
   CommitFn commit_;
+  SyncFn sync_;
+  // When the oldest write not yet fsynced was made (writer thread only).
+  std::optional<SteadyClock::time_point> unsynced_since_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<WriteRequest>> queue_;  // guarded by mu_
@@ -107,6 +130,7 @@ class GroupCommitter {
   bool stopping_ = false;                            // guarded by mu_
   uint64_t groups_ = 0;                              // guarded by mu_
   uint64_t requests_ = 0;                            // guarded by mu_
+  uint64_t unsynced_groups_ = 0;                     // guarded by mu_
   std::thread thread_;
 };
 

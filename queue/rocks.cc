@@ -188,10 +188,10 @@ RocksDb::~RocksDb() {
   db_->Close();
 }
 
-absl::Status RocksDb::WriteSynced(rocksdb::WriteBatch* batch) {
+absl::Status RocksDb::Write(rocksdb::WriteBatch* batch, bool sync) {
   CheckNotOnRing("write");
   rocksdb::WriteOptions wo;
-  wo.sync = sync_wal_;
+  wo.sync = sync && sync_wal_;
   // The writer thread is allowed to wait through a write stall: the stall
   // then reaches callers as latency, and as Unavailable once the committer's
   // queue is full. A ring thread never gets here.
@@ -206,6 +206,12 @@ absl::Status RocksDb::Get(Cf cf, std::string_view key, std::string* value) {
   if (!s.ok()) return FromRocks(s, fmt::format("read {}", CfName(cf)));
   value->assign(v.data(), v.size());
   return absl::OkStatus();
+}
+
+absl::Status RocksDb::SyncLog() {
+  CheckNotOnRing("sync");
+  if (!sync_wal_) return absl::OkStatus();
+  return FromRocks(db_->SyncWAL(), "sync log");
 }
 
 std::vector<absl::Status> RocksDb::MultiGet(Cf cf, const std::vector<std::string>& keys,

@@ -37,7 +37,11 @@ class RocksDb : public PointReader {
 
   // One write of the group commit, synced unless SpoolOptions::sync_wal is
   // off.
-  absl::Status WriteSynced(rocksdb::WriteBatch* batch);
+  absl::Status WriteSynced(rocksdb::WriteBatch* batch) { return Write(batch, /*sync=*/true); }
+  // sync == false: into the log without an fsync (SyncLog() later).
+  absl::Status Write(rocksdb::WriteBatch* batch, bool sync);
+  // Fsyncs the log (every write made so far); nothing when sync_wal is off.
+  absl::Status SyncLog();
   absl::Status Get(Cf cf, std::string_view key, std::string* value) override;
   // Point reads of many keys of one column family in one batched call;
   // result[i] is Get's status for keys[i], values[i] its value when OK.

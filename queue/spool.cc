@@ -111,9 +111,12 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
   ASSIGN_OR_RETURN(core->mailbox, Mailbox::Open(*core));
   Core* c = core.get();
   core->committer = std::make_unique<GroupCommitter>(
-      GroupCommitter::Options{.max_group_bytes = c->options.max_group_bytes,
-                              .max_pending_bytes = c->options.max_pending_bytes},
-      [c](GroupCommitter::Group& group) { c->CommitGroup(group); });
+      GroupCommitter::Options{
+          .max_group_bytes = c->options.max_group_bytes,
+          .max_pending_bytes = c->options.max_pending_bytes,
+          .max_sync_delay = absl::ToChronoNanoseconds(c->options.outcome_sync_delay)},
+      [c](GroupCommitter::Group& group, bool sync) { c->CommitGroup(group, sync); },
+      [c] { c->SyncLog(); });
   core->reader = std::make_unique<Executor>(1, "spool-read");
   core->sweeper = std::thread([c] { c->SweepLoop(); });
   ResumeInterruptedCancels(*c);
@@ -646,7 +649,16 @@ absl::Status Spool::ContinueBackgroundWork() { return RunBackgroundWork(core_.ge
 
 // --- Core ---
 
-void Spool::Core::CommitGroup(GroupCommitter::Group& group) {
+void Spool::Core::SyncLog() {
+  if (!write_error.ok() || db == nullptr) return;  // the reopen replays the log
+  absl::Status s = db->SyncLog();
+  if (s.ok()) return;
+  spdlog::error("spool: log sync failed; refusing writes until it recovers: {}", s.ToString());
+  write_error = s;
+  reopen_room = db->PendingSpace();
+}
+
+void Spool::Core::CommitGroup(GroupCommitter::Group& group, bool sync) {
   if (absl::Status ready = RecoverFromWriteError(); !ready.ok()) {
     for (auto& r : group) r->Complete(ready);
     return;
@@ -675,7 +687,7 @@ void Spool::Core::CommitGroup(GroupCommitter::Group& group) {
   }
   absl::Status write;
   if (any) {
-    write = db->WriteSynced(rocks_batch.raw());
+    write = db->Write(rocks_batch.raw(), sync);
     if (!write.ok()) {
       spdlog::error("spool: write failed; refusing writes until it recovers: {}", write.ToString());
       write_error = write;

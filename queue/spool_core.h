@@ -139,7 +139,9 @@ struct Spool::Core {
   absl::Time last_feedback_expiry = absl::InfinitePast();  // sweeper thread only
 
   // Writes one group (GroupCommitter's CommitFn).
-  void CommitGroup(GroupCommitter::Group& group);
+  void CommitGroup(GroupCommitter::Group& group, bool sync);
+  // Fsyncs outcome writes the group commit left unsynced.
+  void SyncLog();
   // Free space is above options.min_free_bytes plus what RocksDB may still
   // take (RocksDb::PendingSpace) (writer thread).
   absl::Status CheckSpace() const;

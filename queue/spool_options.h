@@ -36,6 +36,11 @@ struct SpoolOptions {
   // false: accepts are acknowledged before the WAL is fsynced (a power loss
   // can lose them). For tests and throwaway hosts only.
   bool sync_wal = true;
+  // Delivery outcomes are reported done once written, and fsynced at most
+  // this long after (with the next accept's fsync, or on their own): a power
+  // loss within it forgets those outcomes, and their recipients are
+  // delivered again; no accepted mail is lost. Zero: fsynced before done.
+  absl::Duration outcome_sync_delay = absl::Milliseconds(20);
   // RocksDB memory: all memtables together, and the block cache.
   size_t memtable_bytes = size_t{128} << 20;
   size_t block_cache_bytes = size_t{64} << 20;

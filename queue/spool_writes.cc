@@ -191,6 +191,8 @@ class OutcomeRequest final : public WriteRequest {
       : core_(core), plan_(std::move(plan)), done_(std::move(done)) {}
 
   size_t size_hint() const override { return 256 + plan_.response.text.size(); }
+  // Lost in a crash, the recipient is delivered again: no mail is lost.
+  bool sync_may_wait() const override { return true; }
   bool deferred() const { return plan_.state == RecipientState::kDeferred; }
 
   void Load(PointReader& reader) override {

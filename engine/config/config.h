@@ -85,6 +85,7 @@ struct QueueConfig {
   double retry_jitter = 0.1;                      // each wait is scaled by 1 ± jitter
   Duration max_age = std::chrono::hours(5 * 24);  // then the recipient fails with a DSN
   bool sync_wal = true;                           // fsync before acknowledging
+  Duration outcome_sync_delay = std::chrono::milliseconds(20);  // outcomes: fsync within this
 };
 
 struct DnsConfig {

@@ -119,6 +119,7 @@ void ReadQueue(TableReader& root, QueueConfig* out) {
   t->Float("retry_jitter", 0, 1, &out->retry_jitter);
   t->Duration("max_age", minutes(1), hours(365 * 24), &out->max_age);
   t->Bool("sync_wal", &out->sync_wal);
+  t->Duration("outcome_sync_delay", seconds(0), seconds(1), &out->outcome_sync_delay);
   t->Finish();
 }
 

@@ -86,6 +86,7 @@ retry_schedule = ["5m", "10m", "30m", "1h", "2h", "4h"]  # the last one repeats
 retry_jitter = 0.1          # each wait is scaled by a random 1 +/- 0.1
 max_age = "5d"              # then the recipient fails with a DSN
 sync_wal = true             # fsync before acknowledging (never turn off in production)
+outcome_sync_delay = "20ms" # delivery outcomes are fsynced within this; "0s": before done
 
 [dns]
 resolvers = []              # "ip:port" list; empty = /etc/resolv.conf

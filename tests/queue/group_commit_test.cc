@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -25,7 +30,9 @@ class Probe final : public WriteRequest {
   }
   bool needs_space() const override { return space_; }
   size_t size_hint() const override { return 100; }
+  bool sync_may_wait() const override { return may_wait; }
   absl::Status last_status;
+  bool may_wait = false;
 
  private:
   std::atomic<int>* completed_;
@@ -37,7 +44,7 @@ TEST(GroupCommitter, GroupsConcurrentSubmissionsAndCompletesEachOnce) {
   std::atomic<int> completed{0};
   std::atomic<int> commits{0};
   std::atomic<size_t> largest{0};
-  GroupCommitter committer({}, [&](GroupCommitter::Group& group) {
+  GroupCommitter committer({}, [&](GroupCommitter::Group& group, bool) {
     commits.fetch_add(1);
     largest = std::max(largest.load(), group.size());
     std::this_thread::sleep_for(std::chrono::microseconds(300));  // an fsync
@@ -64,7 +71,7 @@ TEST(GroupCommitter, CutsGroupsAtTheByteLimit) {
   std::vector<size_t> sizes;
   std::mutex mu;
   std::atomic<bool> release{false};
-  GroupCommitter committer({.max_group_bytes = 250}, [&](GroupCommitter::Group& group) {
+  GroupCommitter committer({.max_group_bytes = 250}, [&](GroupCommitter::Group& group, bool) {
     while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     std::lock_guard<std::mutex> lock(mu);
     sizes.push_back(group.size());
@@ -81,7 +88,7 @@ TEST(GroupCommitter, RefusesWhenSaturatedOrStopped) {
   std::atomic<int> completed{0};
   std::atomic<bool> release{false};
   GroupCommitter committer({.max_group_bytes = 100, .max_pending_bytes = 300},
-                           [&](GroupCommitter::Group& group) {
+                           [&](GroupCommitter::Group& group, bool) {
                              while (!release.load()) {
                                std::this_thread::sleep_for(std::chrono::milliseconds(1));
                              }
@@ -99,6 +106,124 @@ TEST(GroupCommitter, RefusesWhenSaturatedOrStopped) {
   std::atomic<int> late{0};
   committer.Submit(std::make_unique<Probe>(&late));  // after Stop: refused at once
   EXPECT_EQ(late.load(), 1);
+}
+
+// What the committer asked of the log: one entry per group ("sync" or
+// "nosync") and one per idle fsync ("SYNC").
+struct LogCalls {
+  std::mutex mu;
+  std::vector<std::string> calls;
+  void Add(std::string c) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.push_back(std::move(c));
+  }
+  std::vector<std::string> Get() {
+    std::lock_guard<std::mutex> lock(mu);
+    return calls;
+  }
+};
+
+std::unique_ptr<Probe> Outcome(std::atomic<int>* completed) {
+  auto p = std::make_unique<Probe>(completed);
+  p->may_wait = true;
+  return p;
+}
+
+void WaitFor(std::atomic<int>& n, int want) {
+  for (int i = 0; i < 5000 && n.load() < want; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(n.load(), want);
+}
+
+TEST(GroupCommitter, WritesOutcomesUnsyncedAndFsyncsThemWhenIdle) {
+  std::atomic<int> completed{0};
+  LogCalls log;
+  GroupCommitter committer(
+      {.max_sync_delay = std::chrono::milliseconds(30)},
+      [&](GroupCommitter::Group& group, bool sync) {
+        log.Add(sync ? "sync" : "nosync");
+        for (auto& r : group) r->Complete(absl::OkStatus());
+      },
+      [&] { log.Add("SYNC"); });
+  committer.Submit(Outcome(&completed));
+  WaitFor(completed, 1);  // done before any fsync
+  EXPECT_EQ(log.Get(), std::vector<std::string>{"nosync"});
+  // Nothing else comes: the writer fsyncs on its own within the delay.
+  for (int i = 0; i < 5000 && log.Get().size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(log.Get(), (std::vector<std::string>{"nosync", "SYNC"}));
+  // A request that may not wait (an accept) is fsynced with its group.
+  committer.Submit(std::make_unique<Probe>(&completed));
+  WaitFor(completed, 2);
+  committer.Submit(Outcome(&completed));
+  WaitFor(completed, 3);
+  committer.Stop();  // fsyncs the last outcome before it returns
+  EXPECT_EQ(log.Get(), (std::vector<std::string>{"nosync", "SYNC", "sync", "nosync", "SYNC"}));
+  EXPECT_EQ(committer.unsynced_groups(), 2u);
+}
+
+TEST(GroupCommitter, AStreamOfOutcomesIsStillFsyncedWithinTheDelay) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kDelay = std::chrono::milliseconds(20);
+  std::atomic<int> completed{0};
+  std::mutex mu;
+  std::vector<std::pair<bool, Clock::time_point>> calls;  // (fsynced, when)
+  auto add = [&](bool fsynced) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.emplace_back(fsynced, Clock::now());
+  };
+  GroupCommitter committer(
+      {.max_sync_delay = kDelay},
+      [&](GroupCommitter::Group& group, bool sync) {
+        add(sync);
+        for (auto& r : group) r->Complete(absl::OkStatus());
+      },
+      [&] { add(true); });
+  // An outcome every millisecond for 300 ms: the writer does not fall idle
+  // for 20 ms, so groups themselves must be fsynced now and then.
+  int sent = 0;
+  for (auto start = Clock::now(); Clock::now() - start < std::chrono::milliseconds(300); ++sent) {
+    committer.Submit(Outcome(&completed));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  committer.Stop();
+  EXPECT_EQ(completed.load(), sent);
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_FALSE(calls.empty());
+  EXPECT_FALSE(calls.front().first) << "the first outcome waits for its fsync";
+  // Every unsynced write is fsynced within the delay (plus generous slack
+  // for a loaded machine's scheduling).
+  std::optional<Clock::time_point> oldest_unsynced;
+  int fsyncs = 0;
+  for (const auto& [fsynced, at] : calls) {
+    if (!fsynced) {
+      if (!oldest_unsynced) oldest_unsynced = at;
+      continue;
+    }
+    ++fsyncs;
+    if (oldest_unsynced) EXPECT_LE(at - *oldest_unsynced, kDelay + std::chrono::milliseconds(150));
+    oldest_unsynced.reset();
+  }
+  EXPECT_FALSE(oldest_unsynced.has_value()) << "nothing is left unsynced at the end";
+  EXPECT_GE(fsyncs, 2);
+}
+
+TEST(GroupCommitter, ZeroDelayFsyncsEveryGroup) {
+  std::atomic<int> completed{0};
+  LogCalls log;
+  GroupCommitter committer(
+      {},
+      [&](GroupCommitter::Group& group, bool sync) {
+        log.Add(sync ? "sync" : "nosync");
+        for (auto& r : group) r->Complete(absl::OkStatus());
+      },
+      [&] { log.Add("SYNC"); });
+  committer.Submit(Outcome(&completed));
+  WaitFor(completed, 1);
+  committer.Stop();
+  EXPECT_EQ(log.Get(), std::vector<std::string>{"sync"});
 }
 
 }  // namespace
