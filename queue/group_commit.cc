@@ -27,8 +27,13 @@ void GroupCommitter::Submit(std::unique_ptr<WriteRequest> r) {
       refused = absl::UnavailableError("spool writer is saturated; try again later");
     } else {
       pending_bytes_ += r->size_hint();
+      bool may_wait = r->sync_may_wait();
+      if (!may_wait) ++queued_needing_sync_;
       queue_.push_back(std::move(r));
-      cv_.notify_one();
+      // A lingering writer is woken only when its group must go now.
+      if (!lingering_ || !may_wait || pending_bytes_ >= options_.max_group_bytes) {
+        cv_.notify_one();
+      }
       return;
     }
   }
@@ -68,6 +73,18 @@ bool GroupCommitter::MustSync(const Group& group) const {
   return std::any_of(group.begin(), group.end(), [](const auto& r) { return !r->sync_may_wait(); });
 }
 
+void GroupCommitter::Linger(std::unique_lock<std::mutex>& lock) {
+  auto must_go = [this] {
+    return stopping_ || queued_needing_sync_ > 0 || pending_bytes_ >= options_.max_group_bytes;
+  };
+  if (options_.max_linger <= std::chrono::nanoseconds::zero() || must_go()) return;
+  auto until = SteadyClock::now() + options_.max_linger;
+  if (unsynced_since_) until = std::min(until, *unsynced_since_ + options_.max_sync_delay);
+  lingering_ = true;
+  cv_.wait_until(lock, until, must_go);
+  lingering_ = false;
+}
+
 void GroupCommitter::Run() {
   Group group;
   auto ready = [this] { return stopping_ || !queue_.empty(); };
@@ -88,9 +105,11 @@ void GroupCommitter::Run() {
         cv_.wait(lock, ready);
         if (queue_.empty()) return;  // stopping, and everything is written
       }
+      Linger(lock);
       size_t bytes = 0;
       while (!queue_.empty() && (group.empty() || bytes < options_.max_group_bytes)) {
         bytes += queue_.front()->size_hint();
+        if (!queue_.front()->sync_may_wait()) --queued_needing_sync_;
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

@@ -12,6 +12,9 @@
 // is written without an fsync, and the log is fsynced at most max_sync_delay
 // after that write: by the next group that needs an fsync anyway, by the
 // first group written after the delay, or by SyncFn when no group comes.
+// Since nobody waits on them, such requests may also linger in the queue up
+// to Options::max_linger for company: fewer, larger groups, so fewer wake-ups
+// of the writer and of the threads their completions go to.
 //
 // A request goes through, on the writer thread:
 //   Load()     no lock held: point reads it needs (e.g. an address for an event);
@@ -89,6 +92,9 @@ class GroupCommitter {
     size_t max_pending_bytes = size_t{256} << 20;
     // Zero: every group is fsynced before its requests complete.
     std::chrono::nanoseconds max_sync_delay{0};
+    // How long a queue of only sync_may_wait requests waits for more before
+    // it is written (not longer than max_sync_delay).
+    std::chrono::nanoseconds max_linger{0};
   };
   using Group = std::vector<std::unique_ptr<WriteRequest>>;
   // Writes one group (on the writer thread) and completes every request in
@@ -117,6 +123,8 @@ class GroupCommitter {
   using SteadyClock = std::chrono::steady_clock;
   void Run();
   bool MustSync(const Group& group) const;
+  // With only sync_may_wait requests queued: waits up to max_linger for more.
+  void Linger(std::unique_lock<std::mutex>& lock);
 
   const Options options_;
   CommitFn commit_;
@@ -128,6 +136,8 @@ class GroupCommitter {
   std::deque<std::unique_ptr<WriteRequest>> queue_;  // guarded by mu_
   size_t pending_bytes_ = 0;                         // guarded by mu_
   bool stopping_ = false;                            // guarded by mu_
+  size_t queued_needing_sync_ = 0;                   // guarded by mu_
+  bool lingering_ = false;                           // guarded by mu_
   uint64_t groups_ = 0;                              // guarded by mu_
   uint64_t requests_ = 0;                            // guarded by mu_
   uint64_t unsynced_groups_ = 0;                     // guarded by mu_

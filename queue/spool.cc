@@ -114,7 +114,9 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
       GroupCommitter::Options{
           .max_group_bytes = c->options.max_group_bytes,
           .max_pending_bytes = c->options.max_pending_bytes,
-          .max_sync_delay = absl::ToChronoNanoseconds(c->options.outcome_sync_delay)},
+          .max_sync_delay = absl::ToChronoNanoseconds(c->options.outcome_sync_delay),
+          .max_linger = absl::ToChronoNanoseconds(
+              std::min(c->options.outcome_linger, c->options.outcome_sync_delay))},
       [c](GroupCommitter::Group& group, bool sync) { c->CommitGroup(group, sync); },
       [c] { c->SyncLog(); });
   core->reader = std::make_unique<Executor>(1, "spool-read");
@@ -252,7 +254,8 @@ std::vector<DueRecipient> Spool::TakeDue(size_t max, absl::Time now) {
                                  .domain = core_->domains.name(e.domain),
                                  .attempts = e.attempts,
                                  .accepted_at = absl::FromUnixMillis(e.id().unix_ms()),
-                                 .lease = *slot | uint64_t{e.lease_generation} << 32});
+                                 .lease = *slot | uint64_t{e.lease_generation} << 32,
+                                 .single_message = c.campaign == nullptr});
     }
   }
   if (!cancelled.empty()) SubmitCancels(*core_, std::move(cancelled));
@@ -460,30 +463,53 @@ SpoolOp<absl::StatusOr<Recipient>> Spool::ReadRecipient(ContentId content, Recip
   });
 }
 
-SpoolOp<absl::StatusOr<std::vector<absl::StatusOr<Recipient>>>> Spool::ReadRecipientRecords(
-    std::vector<RecipientRef> refs) {
-  using R = absl::StatusOr<std::vector<absl::StatusOr<Recipient>>>;
-  if (refs.empty()) return SpoolOp<R>::Ready(R(std::vector<absl::StatusOr<Recipient>>()));
-  return OnReader<R>(core_.get(), [core = core_.get(), refs = std::move(refs)](RocksDb& db) -> R {
-    std::vector<std::string> keys;
-    keys.reserve(refs.size());
-    for (const RecipientRef& ref : refs) keys.push_back(RecipientKey(ref.content, ref.id));
-    std::vector<rocksdb::PinnableSlice> values(refs.size());
-    std::vector<absl::Status> found = db.MultiGet(Cf::kRecipients, keys, values.data());
-    std::vector<absl::StatusOr<Recipient>> out;
-    out.reserve(refs.size());
-    for (size_t i = 0; i < refs.size(); ++i) {
-      if (absl::IsNotFound(found[i])) {
-        out.emplace_back(RecipientMissing(refs[i].id));
-      } else if (!found[i].ok()) {
-        out.emplace_back(std::move(found[i]));
-      } else {
-        out.push_back(
-            RecipientFromRecord(*core, db, refs[i].content, refs[i].id, ToView(values[i])));
-      }
-    }
-    return out;
-  });
+SpoolOp<absl::StatusOr<DeliveryRead>> Spool::ReadForDelivery(std::vector<RecipientRef> refs,
+                                                             std::vector<ContentId> contents,
+                                                             ReadAheadLimits limits) {
+  using R = absl::StatusOr<DeliveryRead>;
+  if (refs.empty() && contents.empty()) return SpoolOp<R>::Ready(R(DeliveryRead()));
+  return OnReader<R>(core_.get(),
+                     [core = core_.get(), refs = std::move(refs), contents = std::move(contents),
+                      limits](RocksDb& db) -> R {
+                       DeliveryRead out;
+                       std::vector<std::string> keys;
+                       keys.reserve(std::max(refs.size(), contents.size()));
+                       for (const RecipientRef& ref : refs)
+                         keys.push_back(RecipientKey(ref.content, ref.id));
+                       std::vector<rocksdb::PinnableSlice> values(keys.size());
+                       std::vector<absl::Status> found =
+                           db.MultiGet(Cf::kRecipients, keys, values.data());
+                       out.recipients.reserve(refs.size());
+                       for (size_t i = 0; i < refs.size(); ++i) {
+                         if (absl::IsNotFound(found[i])) {
+                           out.recipients.emplace_back(RecipientMissing(refs[i].id));
+                         } else if (!found[i].ok()) {
+                           out.recipients.emplace_back(std::move(found[i]));
+                         } else {
+                           out.recipients.push_back(RecipientFromRecord(
+                               *core, db, refs[i].content, refs[i].id, ToView(values[i])));
+                         }
+                       }
+                       out.contents.resize(contents.size());
+                       if (contents.empty() || limits.max_total_bytes == 0) return out;
+                       keys.clear();
+                       for (ContentId id : contents) keys.push_back(ContentKey(id));
+                       values = std::vector<rocksdb::PinnableSlice>(keys.size());
+                       found = db.MultiGet(Cf::kContents, keys, values.data());
+                       size_t total = 0;
+                       for (size_t i = 0; i < contents.size(); ++i) {
+                         size_t size = values[i].size();
+                         if (!found[i].ok() || size > limits.max_content_bytes ||
+                             total + size > limits.max_total_bytes) {
+                           continue;
+                         }
+                         absl::StatusOr<Content> content = DecodeContent(ToView(values[i]));
+                         if (!content.ok()) continue;
+                         total += size;
+                         out.contents[i] = std::move(*content);
+                       }
+                       return out;
+                     });
 }
 
 SpoolOp<absl::StatusOr<Content>> Spool::ReadContent(ContentId content) {

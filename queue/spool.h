@@ -64,13 +64,32 @@ struct DueRecipient {
   std::string_view domain;  // valid for the spool's lifetime
   int attempts = 0;         // attempts before this one
   absl::Time accepted_at;
-  uint64_t lease = 0;  // opaque handle for RecordOutcome/Release
+  uint64_t lease = 0;           // opaque handle for RecordOutcome/Release
+  bool single_message = false;  // its content is a single message, not a campaign
 };
 
 // A recipient's key in the spool.
 struct RecipientRef {
   ContentId content;
   RecipientId id;
+};
+
+// What delivery reads for a hand-over of leased recipients (ReadForDelivery).
+struct DeliveryRead {
+  // [i] answers refs[i]: the stored record (address, variables, DSN
+  // parameters) and whether the address is suppressed now; NotFound when the
+  // recipient is gone. The schedule fields (state, attempts, last response)
+  // are not read and keep their defaults: delivery has them from the lease.
+  std::vector<absl::StatusOr<Recipient>> recipients;
+  // [i] answers contents[i]: the content, or nullopt when it was not read
+  // ahead (larger than the limits allow, or unreadable: the caller reads it
+  // later with ReadContent, which reports why).
+  std::vector<std::optional<Content>> contents;
+};
+
+struct ReadAheadLimits {
+  size_t max_content_bytes = 0;  // a larger content is not read ahead
+  size_t max_total_bytes = 0;    // contents read ahead in all
 };
 
 struct OutcomeResult {
@@ -165,13 +184,11 @@ class Spool {
 
   // --- reads (on the spool's reader thread) ---
   SpoolOp<absl::StatusOr<Recipient>> ReadRecipient(ContentId content, RecipientId id);
-  // What delivery needs of many recipients, in one reader job: each stored
-  // record (address, variables, DSN parameters) and whether its address is
-  // suppressed now; (*out)[i] answers refs[i] (NotFound when it is gone). The
-  // schedule fields (state, attempts, last response) are not read and keep
-  // their defaults: delivery has them from the lease.
-  SpoolOp<absl::StatusOr<std::vector<absl::StatusOr<Recipient>>>> ReadRecipientRecords(
-      std::vector<RecipientRef> refs);
+  // What delivery needs of a hand-over, in one reader job: the records of
+  // `refs` and, within `limits`, the `contents` (see DeliveryRead).
+  SpoolOp<absl::StatusOr<DeliveryRead>> ReadForDelivery(std::vector<RecipientRef> refs,
+                                                        std::vector<ContentId> contents,
+                                                        ReadAheadLimits limits);
   SpoolOp<absl::StatusOr<Content>> ReadContent(ContentId content);
   SpoolOp<absl::StatusOr<std::vector<RecipientId>>> ListRecipients(ContentId content);
   // Events after `after` (exclusive; default: from the start), oldest first.

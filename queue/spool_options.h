@@ -41,6 +41,9 @@ struct SpoolOptions {
   // loss within it forgets those outcomes, and their recipients are
   // delivered again; no accepted mail is lost. Zero: fsynced before done.
   absl::Duration outcome_sync_delay = absl::Milliseconds(20);
+  // Outcomes wait up to this long (at most outcome_sync_delay) for others to
+  // share a write with: fewer wake-ups of the writer and of the rings.
+  absl::Duration outcome_linger = absl::Milliseconds(1);
   // RocksDB memory: all memtables together, and the block cache.
   size_t memtable_bytes = size_t{128} << 20;
   size_t block_cache_bytes = size_t{64} << 20;

@@ -55,6 +55,9 @@ struct DeliveryTuning {
   Duration lease_safety = 5min;
   Duration site_idle_gc = 5min;        // an unused site or domain is forgotten after this
   size_t content_cache_entries = 512;  // per shard
+  // Single-message contents read together with their recipients' records
+  // (saving the session a spool read), held until sent: engine-wide bytes.
+  size_t content_read_ahead_bytes = size_t{64} << 20;
   DeliveryLogOptions log;
 };
 

@@ -138,7 +138,7 @@ Task<bool> DeliverySession::AwaitMessageSlot() {
 }
 
 Task<bool> DeliverySession::Deliver(Batch& batch) {
-  auto content = co_await shard_.contents().Get(batch.content());
+  auto content = co_await shard_.contents().Get(batch.content(), batch.ReadAheadContent());
   if (!content.ok()) {
     queue::DeliveryOutcome o;
     o.kind = absl::IsNotFound(content.status()) || absl::IsInvalidArgument(content.status())

@@ -80,7 +80,8 @@ void DeliveryShard::AcceptDue(std::vector<LeasedRecipient> recipients) {
 
 Task<void> DeliveryShard::LoadAdmitted(std::vector<LeasedRecipient> recipients,
                                        std::vector<AdmittedGroup> groups) {
-  std::vector<absl::Status> errors = co_await LoadRecipients(core_.ledger.spool(), recipients);
+  std::vector<absl::Status> errors =
+      co_await LoadRecipients(core_.ledger.spool(), recipients, &core_.read_ahead);
   size_t at = 0;
   for (const AdmittedGroup& g : groups) {
     auto first = recipients.begin() + static_cast<ptrdiff_t>(at);

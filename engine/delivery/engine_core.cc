@@ -11,6 +11,7 @@ EngineCore::EngineCore(DeliveryEngineOptions o, std::unique_ptr<DeliveryLog> l,
       ledger(options.spool),
       log(std::move(l)),
       tls(std::move(t)),
+      read_ahead(options.tuning.content_read_ahead_bytes),
       current_config(options.config),
       rings(static_cast<size_t>(options.shards)),
       shards(static_cast<size_t>(options.shards), nullptr) {}

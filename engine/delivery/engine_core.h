@@ -22,6 +22,7 @@
 #include "engine/delivery/delivery_log.h"
 #include "engine/delivery/delivery_options.h"
 #include "engine/delivery/lease.h"
+#include "engine/delivery/read_ahead_budget.h"
 #include "engine/loop/ring.h"
 #include "engine/tls/tls_context.h"
 
@@ -64,6 +65,7 @@ struct EngineCore {
   std::unique_ptr<DeliveryLog> log;
   std::shared_ptr<TlsContext> tls;
   DeliveryCounters counters;
+  ReadAheadBudget read_ahead;
 
   mutable std::mutex config_mu;
   std::shared_ptr<const Config> current_config;  // guarded by config_mu

@@ -27,6 +27,13 @@ Batch& Batch::operator=(Batch&& o) noexcept {
   return *this;
 }
 
+std::shared_ptr<const queue::Content> Batch::ReadAheadContent() const {
+  for (const LeasedRecipient& r : recipients_) {
+    if (r.content != nullptr) return r.content;
+  }
+  return nullptr;
+}
+
 void Batch::Consume(size_t n) {
   n = std::min(n, recipients_.size());
   recipients_.erase(recipients_.begin(), recipients_.begin() + static_cast<ptrdiff_t>(n));

@@ -47,6 +47,8 @@ struct LeasedRecipient {
   std::string address;
   queue::Variables variables;
   queue::DsnParams dsn;
+  // Its single-message content, when read ahead with the record (or null).
+  std::shared_ptr<const queue::Content> content;
   Deadline taken_at{};
   bool loaded = false;
 };
@@ -70,6 +72,8 @@ class Batch {
   const std::string& domain() const { return domain_; }
   std::vector<LeasedRecipient>& recipients() { return recipients_; }
   bool empty() const { return recipients_.empty(); }
+  // The content as read ahead with some recipient's record, or null.
+  std::shared_ptr<const queue::Content> ReadAheadContent() const;
   // Marks the first `n` recipients done (their outcomes are submitted) and
   // removes them.
   void Consume(size_t n);

@@ -70,28 +70,40 @@ smtp::RecipientSpec SpecOf(const LeasedRecipient& r) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const LoadedContent>> PrepareContent(queue::Content content) {
+absl::StatusOr<std::shared_ptr<const LoadedContent>> PrepareContent(
+    std::shared_ptr<const queue::Content> content) {
   auto loaded = std::make_shared<LoadedContent>();
-  if (auto* m = std::get_if<queue::Message>(&content)) {
-    loaded->message = std::move(*m);
+  if (const auto* m = std::get_if<queue::Message>(content.get())) {
+    loaded->message = m;
+    loaded->record = std::move(content);
     return std::shared_ptr<const LoadedContent>(std::move(loaded));
   }
-  auto& c = std::get<queue::Campaign>(content);
+  const auto& c = std::get<queue::Campaign>(*content);
   auto compiled = render::CampaignTemplate::Compile(SpecFor(c));
   if (!compiled.ok()) return compiled.status();
   loaded->campaign = std::move(*compiled);
-  loaded->settings = std::move(c.settings);
+  loaded->settings = c.settings;
   return std::shared_ptr<const LoadedContent>(std::move(loaded));
 }
 
-Task<absl::StatusOr<std::shared_ptr<const LoadedContent>>> ContentCache::Get(queue::ContentId id) {
+absl::StatusOr<std::shared_ptr<const LoadedContent>> PrepareContent(queue::Content content) {
+  return PrepareContent(std::make_shared<const queue::Content>(std::move(content)));
+}
+
+Task<absl::StatusOr<std::shared_ptr<const LoadedContent>>> ContentCache::Get(
+    queue::ContentId id, std::shared_ptr<const queue::Content> ahead) {
   auto it = slots_.find(id);
   std::shared_ptr<Slot> slot;
   if (it == slots_.end()) {
     slot = std::make_shared<Slot>();
     slots_.emplace(id, slot);
     order_.push_back(id);
-    co_await Load(id, slot);
+    if (ahead != nullptr) {
+      slot->result = PrepareContent(std::move(ahead));
+      Evict();
+    } else {
+      co_await Load(id, slot);
+    }
   } else {
     slot = it->second;
     // Named, not a braced temporary in the co_await: g++ 12 destroys such

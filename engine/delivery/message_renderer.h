@@ -47,7 +47,8 @@ struct ContentSigning {
 };
 
 struct LoadedContent {
-  std::optional<queue::Message> message;               // a single message, or
+  std::shared_ptr<const queue::Content> record;        // as stored; keeps `message` alive
+  const queue::Message* message = nullptr;             // a single message, or
   std::unique_ptr<render::CampaignTemplate> campaign;  // a compiled campaign
   queue::CampaignSettings settings;
   mutable ContentSigning dkim;  // single-threaded: owned by one shard's cache
@@ -70,7 +71,10 @@ class ContentCache {
   ContentCache(queue::Spool* spool, size_t max_entries)
       : spool_(spool), max_entries_(std::max<size_t>(1, max_entries)) {}
 
-  Task<absl::StatusOr<std::shared_ptr<const LoadedContent>>> Get(queue::ContentId id);
+  // `ahead`: the content as read ahead with its recipients (or null); on a
+  // miss it is prepared from that instead of read from the spool.
+  Task<absl::StatusOr<std::shared_ptr<const LoadedContent>>> Get(
+      queue::ContentId id, std::shared_ptr<const queue::Content> ahead = nullptr);
   size_t size() const { return slots_.size(); }
 
  private:
@@ -94,6 +98,9 @@ class ContentCache {
 };
 
 // Builds a LoadedContent from what the spool stored (compiles a campaign).
+// A single message is not copied: the LoadedContent shares `content`.
+absl::StatusOr<std::shared_ptr<const LoadedContent>> PrepareContent(
+    std::shared_ptr<const queue::Content> content);
 absl::StatusOr<std::shared_ptr<const LoadedContent>> PrepareContent(queue::Content content);
 
 class MessageRenderer {

@@ -8,6 +8,7 @@
 #include "engine/delivery/delivery_log.h"
 #include "engine/delivery/destination_settings.h"
 #include "engine/delivery/outcome_mapping.h"
+#include "engine/delivery/read_ahead_budget.h"
 #include "engine/delivery/rate_limiter.h"
 #include "engine/delivery/source_picker.h"
 #include "gtest/gtest.h"
@@ -194,6 +195,27 @@ TEST(DestinationSettings, RulesByDomainOrMxWithRetryOverrides) {
   EXPECT_EQ(s3->policy.max_connections, 20);
   EXPECT_EQ(PolicyForRule(c, "mx:*.bigmail.test")->max_connections, 7);
   EXPECT_EQ(PolicyForRule(c, "domain:gone.test"), nullptr);
+}
+
+TEST(ReadAheadBudget, HeldContentsChargeItUntilTheLastHolderLetsGo) {
+  auto budget = std::make_unique<ReadAheadBudget>(10000);
+  queue::Content message = queue::Message{.envelope_from = "a@b.example",
+                                          .content = std::string(3000, 'x')};
+  size_t bytes = ReadAheadBudget::Bytes(message);
+  EXPECT_GT(bytes, 3000u);
+  std::shared_ptr<const queue::Content> held = budget->Hold(message);
+  EXPECT_EQ(budget->available(), 10000 - bytes);
+  EXPECT_EQ(std::get<queue::Message>(*held).content, std::string(3000, 'x'));
+  std::shared_ptr<const queue::Content> copy = held;  // a second recipient
+  std::vector<std::shared_ptr<const queue::Content>> more;
+  for (int i = 0; i < 3; ++i) more.push_back(budget->Hold(message));
+  EXPECT_EQ(budget->available(), 0u) << "overdrawn: nothing more is read ahead";
+  more.clear();
+  EXPECT_EQ(budget->available(), 10000 - bytes);
+  held.reset();
+  EXPECT_EQ(budget->available(), 10000 - bytes) << "a copy still holds it";
+  budget.reset();  // the engine goes first; the content is freed later
+  copy.reset();
 }
 
 TEST(DeliveryLog, WritesJsonLinesAndRotatesBySize) {

@@ -226,5 +226,46 @@ TEST(GroupCommitter, ZeroDelayFsyncsEveryGroup) {
   EXPECT_EQ(log.Get(), std::vector<std::string>{"sync"});
 }
 
+TEST(GroupCommitter, OutcomesLingerForCompanyButNotPastAnAccept) {
+  std::atomic<int> completed{0};
+  std::mutex mu;
+  std::vector<size_t> sizes;
+  GroupCommitter committer(
+      {.max_sync_delay = std::chrono::seconds(10), .max_linger = std::chrono::seconds(10)},
+      [&](GroupCommitter::Group& group, bool) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          sizes.push_back(group.size());
+        }
+        for (auto& r : group) r->Complete(absl::OkStatus());
+      },
+      [] {});
+  for (int i = 0; i < 5; ++i) committer.Submit(Outcome(&completed));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(completed.load(), 0) << "outcomes alone wait (up to max_linger) for more";
+  committer.Submit(std::make_unique<Probe>(&completed));  // an accept: written at once
+  WaitFor(completed, 6);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(sizes, std::vector<size_t>{6}) << "one group: the outcomes went with the accept";
+  }
+  committer.Submit(Outcome(&completed));
+  committer.Stop();  // stopping ends the linger at once
+  EXPECT_EQ(completed.load(), 7);
+}
+
+TEST(GroupCommitter, ALingeringOutcomeIsWrittenAfterMaxLinger) {
+  std::atomic<int> completed{0};
+  GroupCommitter committer(
+      {.max_sync_delay = std::chrono::seconds(10), .max_linger = std::chrono::milliseconds(5)},
+      [&](GroupCommitter::Group& group, bool) {
+        for (auto& r : group) r->Complete(absl::OkStatus());
+      },
+      [] {});
+  committer.Submit(Outcome(&completed));
+  WaitFor(completed, 1);  // within WaitFor's 5 s: the linger is 5 ms
+  committer.Stop();
+}
+
 }  // namespace
 }  // namespace salvo::queue

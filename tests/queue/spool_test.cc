@@ -119,14 +119,16 @@ TEST_F(SpoolTest, DeliveredRecipientsLeaveAndTheLastTakesTheContent) {
 }
 
 // Delivery reads the records of a whole hand-over in one reader job; each
-// answer belongs to its own recipient, in the order asked.
-TEST_F(SpoolTest, DeliveryReadsManyRecipientRecordsAtOnce) {
+// answer belongs to its own recipient, in the order asked. The same job reads
+// ahead the contents asked for, within the limits given.
+TEST_F(SpoolTest, DeliveryReadsAHandOverInOneJob) {
   Open();
   AcceptedMessage m = Accept(3);
   AcceptedMessage other = Accept(2, "example.org");
   auto due = spool_->TakeDue(1, absl::Now() + absl::Seconds(1));
   ASSERT_EQ(due.size(), 1u);
   ASSERT_EQ(due[0].id, m.recipients[0]);
+  EXPECT_TRUE(due[0].single_message);
   // The spool is given the address it has already read: the event has it.
   DeliveryOutcome delivered = Delivered();
   delivered.address = "user0@example.com";
@@ -141,10 +143,14 @@ TEST_F(SpoolTest, DeliveryReadsManyRecipientRecordsAtOnce) {
                                     {m.id, m.recipients[2]},      // suppressed since
                                     {m.id, other.recipients[0]},  // not m's
                                     {m.id, m.recipients[1]}};
-  auto read = spool_->ReadRecipientRecords(refs).Wait();
+  ContentId unknown = NewId<ContentId>();
+  auto read = spool_
+                  ->ReadForDelivery(refs, {other.id, unknown, m.id},
+                                    {.max_content_bytes = 1 << 20, .max_total_bytes = 1 << 20})
+                  .Wait();
   ASSERT_TRUE(read.ok()) << read.status();
-  ASSERT_EQ(read->size(), refs.size());
-  const auto& r = *read;
+  ASSERT_EQ(read->recipients.size(), refs.size());
+  const auto& r = read->recipients;
   ASSERT_TRUE(r[0].ok()) << r[0].status();
   EXPECT_EQ(r[0]->address, "user1@example.org");
   EXPECT_EQ(r[0]->id, other.recipients[1]);
@@ -159,10 +165,45 @@ TEST_F(SpoolTest, DeliveryReadsManyRecipientRecordsAtOnce) {
   EXPECT_EQ(r[4]->address, "user1@example.com");
   EXPECT_EQ(r[4]->variables, (Variables{{"name", "User 1"}}));
   EXPECT_EQ(r[4]->dsn.orcpt, "rfc822;orig1");
-  EXPECT_TRUE(spool_->ReadRecipientRecords({}).Wait()->empty());
+  ASSERT_EQ(read->contents.size(), 3u);
+  ASSERT_TRUE(read->contents[0].has_value());
+  EXPECT_EQ(std::get<Message>(*read->contents[0]), SampleMessage());
+  EXPECT_FALSE(read->contents[1].has_value()) << "not in the spool";
+  ASSERT_TRUE(read->contents[2].has_value());
+  EXPECT_EQ(std::get<Message>(*read->contents[2]), SampleMessage());
   auto events = AllEvents(*spool_);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].address, "user0@example.com");
+}
+
+TEST_F(SpoolTest, ContentsAreReadAheadOnlyWithinTheLimits) {
+  Open();
+  // Records of about 1,000 bytes: a little more than their message text.
+  std::string body = "Subject: big\r\n\r\n" + std::string(1000, 'x') + "\r\n";
+  size_t one = body.size();
+  auto accept = [&] {
+    auto r = spool_->AcceptMessage(SampleMessage(body), Recipients(1)).Wait();
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : AcceptedMessage{};
+  };
+  AcceptedMessage a = accept(), b = accept(), c = accept();
+  auto limited = [&](ReadAheadLimits limits) {
+    auto read = spool_->ReadForDelivery({}, {a.id, b.id, c.id}, limits).Wait();
+    EXPECT_TRUE(read.ok()) << read.status();
+    int n = 0;
+    for (const auto& content : read->contents) n += content.has_value();
+    return n;
+  };
+  EXPECT_EQ(limited({.max_content_bytes = 4 * one, .max_total_bytes = 100 * one}), 3);
+  EXPECT_EQ(limited({.max_content_bytes = one / 2, .max_total_bytes = 100 * one}), 0)
+      << "each larger than the per-content limit";
+  EXPECT_EQ(limited({.max_content_bytes = 4 * one, .max_total_bytes = one + one / 2}), 1)
+      << "the total allows one and a half";
+  EXPECT_EQ(limited({.max_content_bytes = 4 * one, .max_total_bytes = 0}), 0);
+  auto none = spool_->ReadForDelivery({}, {}, {}).Wait();
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->recipients.empty());
+  EXPECT_TRUE(none->contents.empty());
 }
 
 TEST_F(SpoolTest, DeferredRecipientsFollowTheRetrySchedule) {
