@@ -90,7 +90,11 @@ inline std::optional<RecipientKeyParts> ParseRecipientKey(std::string_view key) 
 inline std::string EventKey(EventId id) { return id.Bytes(); }
 
 inline std::string CampaignKey(CampaignId id) { return id.Bytes(); }
-inline std::string CampaignSettingsKey(CampaignId id) { return id.Bytes() + "s"; }
+inline std::string CampaignSettingsKey(CampaignId id) {
+  std::string k = id.Bytes();  // not `Bytes() + "s"`: g++ 12 -Warray-bounds false positive
+  k.push_back('s');
+  return k;
+}
 inline constexpr size_t kCampaignEventKeySize = 32;
 inline std::string CampaignEventKey(CampaignId campaign, EventId event) {
   std::string k;

@@ -4,6 +4,7 @@
 // ends with every recipient delivered or failed, with the right reason.
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "engine/render/verp.h"
 #include "engine/tls/self_signed.h"
 #include "nlohmann/json.hpp"
@@ -165,7 +166,7 @@ TEST_F(DeliveryScenario, no_pipelining_offered_goes_stepwise) {
 TEST_F(DeliveryScenario, tiny_size_limit_fails_the_big_message_locally) {
   int port = Peer({"--size", "200"});
   h_.Start(TestConfig(port));
-  h_.Send({"big@a.test"}, "Subject: big\r\n\r\n" + std::string(1000, 'x') + "\r\n");
+  h_.Send({"big@a.test"}, absl::StrCat("Subject: big\r\n\r\n", std::string(1000, 'x'), "\r\n"));
   h_.Send({"small@a.test"});
   ASSERT_TRUE(h_.WaitUntilDone(20s));
   for (auto& [id, f] : h_.Finals()) {

@@ -29,8 +29,8 @@ TEST(NormalizeDomain, RejectsWhatIsNoDomain) {
     EXPECT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
-  EXPECT_FALSE(NormalizeDomain(std::string(64, 'a') + ".com").ok());
-  EXPECT_TRUE(NormalizeDomain(std::string(63, 'a') + ".com").ok());
+  EXPECT_FALSE(NormalizeDomain(std::string(64, 'a').append(".com")).ok());
+  EXPECT_TRUE(NormalizeDomain(std::string(63, 'a').append(".com")).ok());
   std::string long_name;
   while (long_name.size() < 260) long_name += "abcdefghi.";
   EXPECT_FALSE(NormalizeDomain(long_name).ok());

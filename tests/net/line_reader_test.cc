@@ -263,7 +263,7 @@ Transcript ReadChunksThroughLongLines(std::vector<std::string> chunks, size_t ma
 }
 
 TEST(LineReader, OverlongLineInOneSegmentThenNextLine) {
-  Transcript t = ReadChunksThroughLongLines({std::string(65, 'x') + "\r\nNOOP\r\n"}, 64);
+  Transcript t = ReadChunksThroughLongLines({std::string(65, 'x').append("\r\nNOOP\r\n")}, 64);
   EXPECT_EQ(t.lines, (std::vector<std::string>{"<too long>", "NOOP"}));
   EXPECT_TRUE(IsEndOfStream(t.end)) << t.end;
 }
@@ -271,7 +271,7 @@ TEST(LineReader, OverlongLineInOneSegmentThenNextLine) {
 TEST(LineReader, OverlongLineByOneCharacterIsRejected) {
   // 65 characters before CRLF, one byte at a time: the reader must not
   // mistake the CR for part of an allowed line.
-  Transcript t = ReadChunksThroughLongLines(Bytes(std::string(65, 'x') + "\r\nNOOP\r\n"), 64);
+  Transcript t = ReadChunksThroughLongLines(Bytes(std::string(65, 'x').append("\r\nNOOP\r\n")), 64);
   EXPECT_EQ(t.lines, (std::vector<std::string>{"<too long>", "NOOP"}));
   EXPECT_TRUE(IsEndOfStream(t.end)) << t.end;
 }
@@ -280,9 +280,9 @@ TEST(LineReader, OverlongLineAcrossManyReadsResynchronisesAtNextLf) {
   // A megabyte without LF in 8 KB chunks, the LF in a later chunk with the
   // next command after it, then a second monster and a final line.
   std::vector<std::string> chunks;
-  for (int i = 0; i < 128; ++i) chunks.push_back(std::string(8192, 'A' + i % 26));
+  for (int i = 0; i < 128; ++i) chunks.emplace_back(8192, static_cast<char>('A' + i % 26));
   chunks.push_back("tail of the monster\r\nRSET\r\n");
-  for (int i = 0; i < 4; ++i) chunks.push_back(std::string(1000, 'z'));
+  for (int i = 0; i < 4; ++i) chunks.emplace_back(1000, 'z');
   chunks.push_back("\nQUIT\r\n");
   Transcript t = ReadChunksThroughLongLines(chunks, 1000);
   EXPECT_EQ(t.lines, (std::vector<std::string>{"<too long>", "RSET", "<too long>", "QUIT"}));

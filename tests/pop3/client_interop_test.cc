@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "tests/pop3/pop3_fixture.h"
 
@@ -47,8 +48,9 @@ bool HaveTool(const std::string& tool) {
 }
 
 std::string Message(int i) {
-  return "From: mailer-daemon@example.net\r\nTo: bounces@salvo.test\r\nSubject: bounce " +
-         std::to_string(i) + "\r\n\r\nThe message could not be delivered.\r\n.leading dot\r\n";
+  return absl::StrCat(
+      "From: mailer-daemon@example.net\r\nTo: bounces@salvo.test\r\nSubject: bounce ", i,
+      "\r\n\r\nThe message could not be delivered.\r\n.leading dot\r\n");
 }
 
 nlohmann::json Poplib(int port, const std::string& args) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "engine/base/strings.h"
 #include "engine/pop3/apop.h"
 #include "tests/pop3/pop3_fixture.h"
@@ -24,8 +25,8 @@ using testing::TestOptions;
 bool StartsWith(std::string_view s, std::string_view p) { return s.rfind(p, 0) == 0; }
 
 std::string Message(int i, std::string_view body = "Hello.\r\n") {
-  return "From: mailer-daemon@example.net\r\nSubject: bounce " + std::to_string(i) + "\r\n\r\n" +
-         std::string(body);
+  return absl::StrCat("From: mailer-daemon@example.net\r\nSubject: bounce ", i, "\r\n\r\n",
+                      std::string(body));
 }
 
 TEST(Pop3Session, DownloadAndDeleteExpungesAtQuit) {

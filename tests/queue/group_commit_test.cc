@@ -203,7 +203,9 @@ TEST(GroupCommitter, AStreamOfOutcomesIsStillFsyncedWithinTheDelay) {
       continue;
     }
     ++fsyncs;
-    if (oldest_unsynced) EXPECT_LE(at - *oldest_unsynced, kDelay + std::chrono::milliseconds(150));
+    if (oldest_unsynced) {
+      EXPECT_LE(at - *oldest_unsynced, kDelay + std::chrono::milliseconds(150));
+    }
     oldest_unsynced.reset();
   }
   EXPECT_FALSE(oldest_unsynced.has_value()) << "nothing is left unsynced at the end";

@@ -8,6 +8,7 @@
 // client, is decoded by the server into the same content with CRLF endings.
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/base/strings.h"
 #include "tests/fuzz/mutator.h"
@@ -61,7 +62,7 @@ TEST(SmtpReplyFuzz, OverlongRepliesAreRefused) {
   for (size_t i = 0; i <= ReplyParser::kMaxLines && r.ok(); ++i) r = p.Feed("250-x");
   EXPECT_TRUE(absl::IsResourceExhausted(r.status()));
   p.Reset();
-  r = p.Feed("250-" + std::string(ReplyParser::kMaxBytes, 'x'));
+  r = p.Feed(absl::StrCat("250-", std::string(ReplyParser::kMaxBytes, 'x')));
   EXPECT_TRUE(absl::IsResourceExhausted(r.status()));
 }
 
