@@ -8,8 +8,8 @@
 #include "engine/delivery/delivery_log.h"
 #include "engine/delivery/destination_settings.h"
 #include "engine/delivery/outcome_mapping.h"
-#include "engine/delivery/read_ahead_budget.h"
 #include "engine/delivery/rate_limiter.h"
+#include "engine/delivery/read_ahead_budget.h"
 #include "engine/delivery/source_picker.h"
 #include "gtest/gtest.h"
 
@@ -199,8 +199,8 @@ TEST(DestinationSettings, RulesByDomainOrMxWithRetryOverrides) {
 
 TEST(ReadAheadBudget, HeldContentsChargeItUntilTheLastHolderLetsGo) {
   auto budget = std::make_unique<ReadAheadBudget>(10000);
-  queue::Content message = queue::Message{.envelope_from = "a@b.example",
-                                          .content = std::string(3000, 'x')};
+  queue::Content message =
+      queue::Message{.envelope_from = "a@b.example", .content = std::string(3000, 'x')};
   size_t bytes = ReadAheadBudget::Bytes(message);
   EXPECT_GT(bytes, 3000u);
   std::shared_ptr<const queue::Content> held = budget->Hold(message);
