@@ -8,6 +8,7 @@
 #include "dns/mx_set.h"
 #include "dns/rrset.h"
 #include "dns/rrset_cache.h"
+#include "fmt/format.h"
 #include "tests/dns/wire_builder.h"
 
 namespace salvo::dns {
@@ -44,7 +45,7 @@ void BM_CacheHit(benchmark::State& state) {
   std::vector<std::string> names;
   for (int i = 0; i < 10'000; ++i) {
     auto r = std::make_shared<Rrset>();
-    r->name = "d" + std::to_string(i) + ".example";
+    r->name = fmt::format("d{}.example", i);
     r->type = RrType::kMx;
     r->expires = now + std::chrono::hours(1);
     names.push_back(r->name);

@@ -304,7 +304,7 @@ TEST_F(HttpServerTest, HttpsWithTheEngineTlsStream) {
 TEST_F(HttpServerTest, TwoShardsShareThePort) {
   StartServer({}, 2);
   std::string urls;
-  for (int i = 0; i < 12; ++i) urls += " " + Url(fmt::format("/open/path/n{}", i));
+  for (int i = 0; i < 12; ++i) urls.append(" ").append(Url(fmt::format("/open/path/n{}", i)));
   CommandResult r = Curl("-H 'Connection: close'" + urls);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (int i = 0; i < 12; ++i) {

@@ -45,7 +45,7 @@ CommandResult RunPython(std::string_view script, const std::vector<std::string>&
       fmt::format("{}/salvo_api_test_{}_{}.py", ::testing::TempDir(), ::getpid(), ++counter);
   std::ofstream(path) << script;
   std::string command = "/usr/bin/python3 " + ShellQuote(path);
-  for (const std::string& a : args) command += " " + ShellQuote(a);
+  for (const std::string& a : args) command.append(" ").append(ShellQuote(a));
   CommandResult r = RunCommand(command, timeout_seconds);
   std::remove(path.c_str());
   return r;
