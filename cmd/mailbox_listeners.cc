@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "cmd/listener_binding.h"
+#include "engine/base/status_macros.h"
 #include "engine/base/strings.h"
 #include "engine/pop3/apop.h"
 #include "fmt/format.h"
@@ -48,12 +50,7 @@ absl::Status MailboxListeners::Bind(const Config& config, std::vector<Bound>* bo
           fmt::format("listener {}: TLS wanted but no certificate is loaded", l.name));
     }
     Listening listening{.config = &l};
-    absl::StatusOr<std::vector<Listener>> shards = Listener::BindShards(l.address, shards_);
-    if (!shards.ok()) {
-      return absl::Status(shards.status().code(),
-                          fmt::format("listener {}: {}", l.name, ToStd(shards.status().message())));
-    }
-    listening.per_shard = std::move(shards).value();
+    ASSIGN_OR_RETURN(listening.per_shard, BindConfiguredListener(l, shards_));
     SocketAddress address = listening.per_shard.front().address();
     listening.connections = std::make_shared<smtp::ConnectionLimiter>(
         l.limits.max_connections, config.mailbox.max_connections_per_client);

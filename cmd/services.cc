@@ -11,8 +11,10 @@
 #include "api/api_routes.h"
 #include "api/handlers/unsubscribe_v1.h"
 #include "cmd/inbound_dispatch.h"
+#include "cmd/listener_binding.h"
 #include "cmd/spool_inbound.h"
 #include "engine/base/errno_status.h"
+#include "engine/base/status_macros.h"
 #include "engine/base/strings.h"
 #include "engine/base/unique_fd.h"
 #include "engine/dkim/dkim_keyring.h"
@@ -243,12 +245,7 @@ absl::Status Services::BindListeners() {
     }
     if (!IsSmtpKind(l.kind)) continue;  // the banner says it is not served
     SmtpListener listener{.config = &l};
-    absl::StatusOr<std::vector<Listener>> bound = Listener::BindShards(l.address, shards_);
-    if (!bound.ok()) {
-      return absl::Status(bound.status().code(),
-                          fmt::format("listener {}: {}", l.name, ToStd(bound.status().message())));
-    }
-    listener.per_shard = std::move(bound).value();
+    ASSIGN_OR_RETURN(listener.per_shard, BindConfiguredListener(l, shards_));
     SocketAddress address = listener.per_shard.front().address();
     listener.connections = std::make_shared<smtp::ConnectionLimiter>(
         l.limits.max_connections, c.smtp.max_connections_per_client);
@@ -296,12 +293,7 @@ absl::Status Services::BindHttp(const ListenerConfig& l) {
   HttpListener listener;
   listener.server =
       std::make_shared<const HttpServer>(std::move(options).value(), std::move(router));
-  absl::StatusOr<std::vector<Listener>> bound = Listener::BindShards(l.address, shards_);
-  if (!bound.ok()) {
-    return absl::Status(bound.status().code(),
-                        fmt::format("listener {}: {}", l.name, ToStd(bound.status().message())));
-  }
-  listener.per_shard = std::move(bound).value();
+  ASSIGN_OR_RETURN(listener.per_shard, BindConfiguredListener(l, shards_));
   SocketAddress address = listener.per_shard.front().address();
   bound_.push_back(BoundListener{.name = l.name, .kind = l.kind, .address = address});
   http_.push_back(std::move(listener));
