@@ -73,6 +73,7 @@ TEST(DefaultConfig, AgreesWithTheBuiltInDefaults) {
   EXPECT_EQ(file.queue.retry_jitter, built_in.queue.retry_jitter);
   EXPECT_EQ(file.queue.max_age, built_in.queue.max_age);
   EXPECT_EQ(file.queue.sync_wal, built_in.queue.sync_wal);
+  EXPECT_EQ(file.queue.outcome_sync_delay, built_in.queue.outcome_sync_delay);
   EXPECT_EQ(file.dns.resolvers.size(), built_in.dns.resolvers.size());
   EXPECT_EQ(file.dns.timeout, built_in.dns.timeout);
   EXPECT_EQ(file.dns.tries, built_in.dns.tries);
@@ -89,6 +90,7 @@ TEST(DefaultConfig, AgreesWithTheBuiltInDefaults) {
                                                               hours(1), hours(2), hours(4)}));
   EXPECT_EQ(file.queue.max_age, hours(5 * 24));
   EXPECT_TRUE(file.queue.sync_wal);
+  EXPECT_EQ(file.queue.outcome_sync_delay, std::chrono::milliseconds(20));
 }
 
 TEST(DefaultConfig, ListenersSpellOutTheirKindsDefaults) {
