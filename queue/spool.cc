@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "engine/base/status_macros.h"
+#include "engine/loop/ring.h"
 #include "queue/spool_core.h"
 #include "queue/wire.h"
 
@@ -686,6 +687,7 @@ void Spool::Core::SyncLog() {
 
 void Spool::Core::CommitGroup(GroupCommitter::Group& group, bool sync) {
   if (absl::Status ready = RecoverFromWriteError(); !ready.ok()) {
+    Ring::PostBatch completions;
     for (auto& r : group) r->Complete(ready);
     return;
   }
@@ -714,6 +716,7 @@ void Spool::Core::CommitGroup(GroupCommitter::Group& group, bool sync) {
   absl::Status write;
   if (any) {
     write = db->Write(rocks_batch.raw(), sync);
+    free_space.written_since += rocks_batch.raw()->GetDataSize();
     if (!write.ok()) {
       spdlog::error("spool: write failed; refusing writes until it recovers: {}", write.ToString());
       write_error = write;
@@ -734,22 +737,31 @@ void Spool::Core::CommitGroup(GroupCommitter::Group& group, bool sync) {
     soft_in_group.clear();
     attributions_in_group.clear();
   }
+  // The callers hear in one wake-up per ring, not one per request.
+  Ring::PostBatch completions;
   for (size_t i = 0; i < group.size(); ++i) {
     group[i]->Complete(status[i].ok() ? write : status[i]);
   }
 }
 
-absl::Status Spool::Core::CheckSpace() const {
+absl::Status Spool::Core::CheckSpace() {
   if (options.min_free_bytes == 0) return absl::OkStatus();
-  struct statvfs st;
-  if (statvfs(options.path.c_str(), &st) != 0) return absl::OkStatus();  // let RocksDB tell
-  uint64_t free_bytes = uint64_t{st.f_bavail} * st.f_frsize;
-  uint64_t pending = db->PendingSpace();
-  if (free_bytes >= options.min_free_bytes + pending) return absl::OkStatus();
+  uint64_t need = options.min_free_bytes + db->PendingSpace();
+  // statvfs at most every kFreeSpaceRecheck while what it saw, less what we
+  // wrote since, still covers the need: a refusal always rests on a fresh one.
+  absl::Time now = absl::Now();
+  uint64_t estimate = free_space.seen - std::min(free_space.seen, free_space.written_since);
+  if (estimate < need || now - free_space.at >= kFreeSpaceRecheck) {
+    struct statvfs st;
+    if (statvfs(options.path.c_str(), &st) != 0) return absl::OkStatus();  // let RocksDB tell
+    free_space = {.seen = uint64_t{st.f_bavail} * st.f_frsize, .written_since = 0, .at = now};
+    estimate = free_space.seen;
+  }
+  if (estimate >= need) return absl::OkStatus();
   return absl::ResourceExhaustedError(fmt::format(
       "spool disk full: {} bytes free, below the {} bytes kept in reserve plus {} bytes that "
       "RocksDB's next flush and WAL files may take",
-      free_bytes, options.min_free_bytes, pending));
+      estimate, options.min_free_bytes, need - options.min_free_bytes));
 }
 
 absl::Status Spool::Core::RecoverFromWriteError() {

@@ -128,6 +128,13 @@ struct Spool::Core {
   // preallocations. A reopen that fails leaves no database to read from.
   uint64_t reopen_room = 0;
   absl::Time last_resume = absl::InfinitePast();
+  // CheckSpace's last statvfs (writer thread only).
+  static constexpr absl::Duration kFreeSpaceRecheck = absl::Milliseconds(20);
+  struct FreeSpace {
+    uint64_t seen = 0;           // bytes free then
+    uint64_t written_since = 0;  // batch bytes written after it
+    absl::Time at = absl::InfinitePast();
+  } free_space;
 
   std::mutex notifier_mu;          // held while the notifier runs
   Spool::ExpiryNotifier notifier;  // guarded by notifier_mu
@@ -144,7 +151,7 @@ struct Spool::Core {
   void SyncLog();
   // Free space is above options.min_free_bytes plus what RocksDB may still
   // take (RocksDb::PendingSpace) (writer thread).
-  absl::Status CheckSpace() const;
+  absl::Status CheckSpace();
   // After a failed write, RocksDB's WAL writer is unusable: reopen the
   // database (at most every 250 ms, and only once there is space again).
   // OK when the database can take the next write.

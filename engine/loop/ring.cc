@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -17,6 +18,7 @@ namespace salvo {
 namespace {
 
 thread_local Ring* current_ring = nullptr;
+thread_local Ring::PostBatch* current_batch = nullptr;
 
 // Absolute CLOCK_MONOTONIC timeouts, one slot per SQE index: the kernel reads
 // the timespec at submission, and an SQE slot is not reused before that.
@@ -199,17 +201,42 @@ void Ring::WakeRead::OnCqe(int res, uint32_t) {
 }
 
 void Ring::Post(absl::AnyInvocable<void()> fn) {
+  if (current_ring == this) {
+    local_posted_.push_back(std::move(fn));
+    return;
+  }
+  if (current_batch != nullptr) {  // always the outermost batch
+    current_batch->Add(this, std::move(fn));
+    return;
+  }
   bool was_empty;
   {
     std::lock_guard<std::mutex> lock(post_mu_);
     was_empty = posted_.empty();
     posted_.push_back(std::move(fn));
   }
-  if (was_empty) {
-    uint64_t one = 1;
-    ssize_t n = ::write(wake_fd_.get(), &one, sizeof(one));
-    (void)n;  // EAGAIN means the counter is already non-zero: a wake is pending
+  if (was_empty) Wake();
+}
+
+void Ring::Enqueue(std::vector<absl::AnyInvocable<void()>>& fns) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    was_empty = posted_.empty();
+    if (was_empty) {
+      posted_.swap(fns);
+    } else {
+      for (auto& fn : fns) posted_.push_back(std::move(fn));
+    }
   }
+  fns.clear();
+  if (was_empty) Wake();
+}
+
+void Ring::Wake() {
+  uint64_t one = 1;
+  ssize_t n = ::write(wake_fd_.get(), &one, sizeof(one));
+  (void)n;  // EAGAIN means the counter is already non-zero: a wake is pending
 }
 
 void Ring::DrainPosted() {
@@ -219,6 +246,32 @@ void Ring::DrainPosted() {
   }
   for (auto& fn : running_posted_) fn();
   running_posted_.clear();
+}
+
+void Ring::RunLocalPosts() {
+  running_local_.swap(local_posted_);
+  for (auto& fn : running_local_) fn();
+  running_local_.clear();
+}
+
+Ring::PostBatch::PostBatch() : outermost_(current_batch == nullptr) {
+  if (outermost_) current_batch = this;
+}
+
+Ring::PostBatch::~PostBatch() {
+  if (!outermost_) return;
+  current_batch = nullptr;
+  for (auto& [ring, fns] : held_) ring->Enqueue(fns);
+}
+
+void Ring::PostBatch::Add(Ring* ring, absl::AnyInvocable<void()> fn) {
+  auto it = std::find_if(held_.begin(), held_.end(),
+                         [ring](const auto& held) { return held.first == ring; });
+  if (it == held_.end()) {
+    held_.emplace_back(ring, std::vector<absl::AnyInvocable<void()>>{});
+    it = held_.end() - 1;
+  }
+  it->second.push_back(std::move(fn));
 }
 
 void Ring::RequestStop() {
@@ -291,12 +344,16 @@ void Ring::Run(Task<void> main) {
   bool done = false;
   gate_.Spawn(RunMain(std::move(main), &done));
   while (!(done && gate_.active() == 0)) {
-    int rc = io_uring_submit_and_wait(&ring_, 1);
+    // With local posts waiting, only collect what has completed; else sleep
+    // until something does.
+    int rc = local_posted_.empty() ? io_uring_submit_and_wait(&ring_, 1)
+                                   : io_uring_submit_and_get_events(&ring_);
     if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME) {
       spdlog::critical("io_uring_submit_and_wait: {}", std::strerror(-rc));
       std::abort();
     }
     Reap();
+    RunLocalPosts();
   }
   // Objects that free themselves on their last CQE (cancellations issued by
   // the last tasks) still hold the ring: reap until they are gone. Bounded,
@@ -307,6 +364,7 @@ void Ring::Run(Task<void> main) {
     io_uring_cqe* cqe = nullptr;
     io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &slice, nullptr);
     Reap();
+    RunLocalPosts();
   }
   if (holds_ > 0) {
     spdlog::error("ring stopping with {} object(s) still waiting for their last completion",

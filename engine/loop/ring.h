@@ -7,7 +7,10 @@
 //  - I/O deadlines are IORING_OP_LINK_TIMEOUT linked to the operation, with an
 //    absolute CLOCK_MONOTONIC time, so a silent peer costs no extra wake-ups;
 //  - work from other threads arrives through Post(): a mutex-guarded queue and
-//    an eventfd whose read stays armed on the ring;
+//    an eventfd whose read stays armed on the ring; a thread that completes
+//    many operations at once (the spool's group commit) wraps them in a
+//    PostBatch, so each ring is woken once for all of them; the ring's own
+//    thread posts to a local queue that the loop runs, with no wake-up at all;
 //  - a provided-buffer ring (see ProvidedBuffers) feeds receives, so an idle
 //    connection holds no receive buffer of its own;
 //  - the ring is created with SINGLE_ISSUER|DEFER_TASKRUN where the kernel has
@@ -24,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -93,8 +97,28 @@ class Ring {
   void Release() { --holds_; }
   size_t holds() const { return holds_; }
 
-  // Thread-safe: runs `fn` on this ring's thread soon.
+  // Thread-safe: runs `fn` on this ring's thread soon. Posts from one thread
+  // run in the order they were made.
   void Post(absl::AnyInvocable<void()> fn);
+
+  // While a PostBatch is alive on a thread, that thread's Post() calls to
+  // other rings are held and handed over when it ends: one lock and at most
+  // one wake-up per ring for the whole batch. Batches nest (the outermost
+  // hands over). Keep them short: held work waits for the batch's end.
+  class PostBatch {
+   public:
+    PostBatch();
+    ~PostBatch();
+    PostBatch(const PostBatch&) = delete;
+    PostBatch& operator=(const PostBatch&) = delete;
+
+   private:
+    friend class Ring;
+    void Add(Ring* ring, absl::AnyInvocable<void()> fn);
+
+    bool outermost_;
+    std::vector<std::pair<Ring*, std::vector<absl::AnyInvocable<void()>>>> held_;
+  };
 
   // Asks the shard to stop: sets stop_requested() and runs the stop callbacks
   // (on the ring's thread). Thread-safe.
@@ -125,7 +149,13 @@ class Ring {
  private:
   Ring() = default;
   void ArmWakeRead();
+  // Appends to the cross-thread queue; wakes the ring if it was empty.
+  void Enqueue(std::vector<absl::AnyInvocable<void()>>& fns);
+  void Wake();  // makes the armed eventfd read complete
   void DrainPosted();
+  // Runs what this ring's own thread posted before the call (not what those
+  // post in turn: the loop reaps I/O in between).
+  void RunLocalPosts();
   void RunStopCallbacks();
   void Reap();
 
@@ -147,6 +177,8 @@ class Ring {
   std::mutex post_mu_;
   std::vector<absl::AnyInvocable<void()>> posted_;  // guarded by post_mu_
   std::vector<absl::AnyInvocable<void()>> running_posted_;
+  std::vector<absl::AnyInvocable<void()>> local_posted_;  // ring thread only
+  std::vector<absl::AnyInvocable<void()>> running_local_;
   StopCallback* stop_head_ = nullptr;
   Gate gate_;
   std::unique_ptr<ProvidedBuffers> buffers_;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "engine/loop/ops.h"
 #include "engine/loop/shard.h"
@@ -123,6 +124,79 @@ TEST(Ring, PostFromAnotherThreadRunsOnRing) {
       }(r, &ran, &ring_thread, &poster));
   poster.join();
   EXPECT_EQ(ran.load(), 1000);
+}
+
+// A coroutine that yields to its ring by posting its own resumption, as
+// delivery sessions do: those posts stay on the ring's thread, run in order,
+// and do not keep the ring from reaping I/O in between.
+struct YieldByPost {
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    Ring::Current()->Post([h] { h.resume(); });
+  }
+  void await_resume() const noexcept {}
+};
+
+TEST(Ring, PostsFromItsOwnThreadRunInOrderAndLetIoThrough) {
+  std::vector<int> order;
+  int yields = 0;
+  bool timer_fired = false;
+  RunOnRing([](std::vector<int>* order, int* yields, bool* fired) -> Task<void> {
+    for (int i = 0; i < 5; ++i) Ring::Current()->Post([order, i] { order->push_back(i); });
+    Ring::Current()->gate().Spawn([](bool* fired) -> Task<void> {
+      co_await SleepFor(5ms);
+      *fired = true;
+    }(fired));
+    // Yields until the timer's CQE has been reaped (bounded: 10 s).
+    auto give_up = Clock::now() + 10s;
+    while (!*fired && Clock::now() < give_up) {
+      co_await YieldByPost{};
+      ++*yields;
+    }
+  }(&order, &yields, &timer_fired));
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_TRUE(timer_fired);
+  EXPECT_GT(yields, 0);
+}
+
+TEST(Ring, PostBatchHandsItsPostsOverWhenItEnds) {
+  auto ring = Ring::Create();
+  ASSERT_TRUE(ring.ok());
+  Ring* r = ring->get();
+  std::atomic<int> ran{0};
+  std::atomic<int> ran_before_end{-1};
+  std::vector<int> order;  // touched on the ring's thread only
+  std::thread poster;
+  r->Run([](Ring* r, std::atomic<int>* ran, std::atomic<int>* before, std::vector<int>* order,
+            std::thread* poster) -> Task<void> {
+    *poster = std::thread([r, ran, before, order] {
+      Ring::PostBatch outer;
+      for (int i = 0; i < 50; ++i) {
+        r->Post([ran, order, i] {
+          order->push_back(i);
+          ran->fetch_add(1);
+        });
+      }
+      {
+        Ring::PostBatch inner;  // joins the outer batch
+        for (int i = 50; i < 100; ++i) {
+          r->Post([ran, order, i] {
+            order->push_back(i);
+            ran->fetch_add(1);
+          });
+        }
+      }
+      std::this_thread::sleep_for(50ms);  // the ring would have run them by now
+      before->store(ran->load());
+    });
+    auto give_up = Clock::now() + 10s;
+    while (ran->load() < 100 && Clock::now() < give_up) co_await SleepFor(1ms);
+  }(r, &ran, &ran_before_end, &order, &poster));
+  poster.join();
+  EXPECT_EQ(ran_before_end.load(), 0);
+  EXPECT_EQ(ran.load(), 100);
+  ASSERT_EQ(order.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(order[i], i);
 }
 
 // An echo server session as the shard runs them: reads lines until the peer
