@@ -12,6 +12,7 @@ Run: SALVO_BIN=build/cmd/salvo /usr/bin/python3 tests/e2e/salvo_e2e_test.py
 import hashlib
 import json
 import os
+import random
 import shutil
 import signal
 import smtplib
@@ -31,9 +32,28 @@ SALVO = os.path.abspath(os.environ["SALVO_BIN"]) if "SALVO_BIN" in os.environ el
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port free right now, below the kernel's ephemeral range.
+
+    A port the kernel picked (bind to 0) is ephemeral: once the probe closes,
+    any outgoing connection of a test running alongside may take it as its
+    source port before salvo binds it. Ports below the range are handed out
+    only by explicit binds like this one."""
+    low = 20000
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral_low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    high = max(low + 1000, ephemeral_low)
+    for _ in range(200):
+        port = random.randrange(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free loopback port in [%d, %d)" % (low, high))
 
 
 def wait_for(predicate, timeout, what):
