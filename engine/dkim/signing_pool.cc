@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <utility>
 
 #include "engine/base/thread_name.h"
@@ -33,36 +34,25 @@ class DkimSigningPool::Worker {
         job = std::move(pool_.jobs_.front());
         pool_.jobs_.pop_front();
       }
+      // Completions posted while a batch is open (this job's, and a body
+      // hash's AsyncOp) reach their rings together when it closes.
+      if (!batch_) batch_.emplace();
       job.work();
-      if (job.ring != nullptr) Hold(job.ring, job.resume);
+      if (job.ring != nullptr) {
+        job.ring->Post([h = job.resume] { h.resume(); });
+        ++held_;
+      }
     }
   }
 
  private:
-  void Hold(Ring* ring, std::coroutine_handle<> h) {
-    auto it = std::find_if(held_by_ring_.begin(), held_by_ring_.end(),
-                           [ring](const auto& held) { return held.first == ring; });
-    if (it == held_by_ring_.end()) {
-      held_by_ring_.emplace_back(ring, std::vector<std::coroutine_handle<>>{});
-      it = held_by_ring_.end() - 1;
-    }
-    it->second.push_back(h);
-    ++held_;
-  }
-
   void PostHeld() {
-    for (auto& [ring, handles] : held_by_ring_) {
-      if (handles.empty()) continue;
-      ring->Post([handles = std::move(handles)] {
-        for (std::coroutine_handle<> h : handles) h.resume();
-      });
-      handles.clear();  // moved-from: make it empty and reusable
-    }
+    batch_.reset();
     held_ = 0;
   }
 
   DkimSigningPool& pool_;
-  std::vector<std::pair<Ring*, std::vector<std::coroutine_handle<>>>> held_by_ring_;
+  std::optional<Ring::PostBatch> batch_;
   size_t held_ = 0;
 };
 

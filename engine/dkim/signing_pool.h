@@ -9,7 +9,7 @@
 //
 // Completions are batched: a worker that has signed for a ring holds the
 // resumption while more jobs are queued, up to kMaxHeldCompletions, then
-// posts them to that ring in one Ring::Post (one wake-up of the ring for
+// hands them over in one Ring::PostBatch (one wake-up of each ring for
 // several messages instead of one each). It never holds any while it has no
 // job to run, so a held session waits at most kMaxHeldCompletions signatures.
 // On a 2-core machine each ring wake-up costs tens of microseconds of CPU,
