@@ -114,6 +114,7 @@ Services::~Services() {
   bounces_.reset();  // its parser threads finish before the spool closes
   dispatch_.reset();
   sink_.reset();
+  spool_metrics_.reset();
   spool_.reset();
 }
 
@@ -151,6 +152,7 @@ absl::Status Services::OpenSpool() {
                         fmt::format("spool: {}", ToStd(spool.status().message())));
   }
   spool_ = std::move(spool).value();
+  spool_metrics_ = std::make_unique<SpoolMetrics>(spool_.get());
   return absl::OkStatus();
 }
 

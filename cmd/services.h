@@ -28,6 +28,7 @@
 #include "api/http/http_server.h"
 #include "bounce/bounce_ingester.h"
 #include "cmd/mailbox_listeners.h"
+#include "cmd/spool_metrics.h"
 #include "engine/config/config.h"
 #include "engine/delivery/delivery_engine.h"
 #include "engine/dkim/dkim_keyring.h"
@@ -93,6 +94,7 @@ class Services {
   std::shared_ptr<const Config> config_;
   const int shards_;
   std::unique_ptr<queue::Spool> spool_;
+  std::unique_ptr<SpoolMetrics> spool_metrics_;  // /metrics reads spool_ while this lives
   std::shared_ptr<TlsContext> tls_server_;
   std::string verp_secret_;
   std::unique_ptr<delivery::DeliveryEngine> delivery_;

@@ -16,10 +16,28 @@ uint32_t Seconds(std::chrono::seconds s) {
   return static_cast<uint32_t>(std::max<int64_t>(0, s.count()));
 }
 
+const CounterFamily& Lookups() {
+  static const CounterFamily family = MetricsRegistry::Default().AddCounter(
+      "salvo_dns_lookups_total",
+      "DNS questions the delivery engine asked its resolvers, by how they were answered: "
+      "cache_hit, coalesced (joined the same question already on the wire) or queried.",
+      {"result"});
+  return family;
+}
+
 }  // namespace
 
 Resolver::Resolver(const ResolverOptions& options)
-    : options_(options), cache_(options.cache_entries), rng_(std::random_device{}()) {
+    : options_(options),
+      cache_(options.cache_entries),
+      rng_(std::random_device{}()),
+      cache_hits_metric_(Lookups().WithLabels({"cache_hit"})),
+      coalesced_metric_(Lookups().WithLabels({"coalesced"})),
+      queried_metric_(Lookups().WithLabels({"queried"})),
+      cache_entries_metric_(MetricsRegistry::Default()
+                                .AddGauge("salvo_dns_cache_entries",
+                                          "Answers held in the resolvers' caches (all shards).")
+                                .Get()) {
   ttl_policy_.max_ttl = Seconds(options.max_ttl);
   ttl_policy_.max_negative_ttl = Seconds(options.max_negative_ttl);
   ttl_policy_.negative_ttl_without_soa = Seconds(options.negative_ttl_without_soa);
@@ -39,6 +57,7 @@ Resolver::AnswerAwaiter Resolver::Lookup(const std::string& name, RrType type) {
   Deadline now = Clock::now();
   if (auto cached = cache_.Find(name, type, now)) {
     ++stats_.cache_hits;
+    cache_hits_metric_.Add();
     auto ready = std::make_shared<Pending>();
     ready->answer = std::move(cached);
     return AnswerAwaiter{std::move(ready)};
@@ -46,8 +65,10 @@ Resolver::AnswerAwaiter Resolver::Lookup(const std::string& name, RrType type) {
   std::string key = InflightKey(name, type);
   if (auto it = inflight_.find(key); it != inflight_.end()) {
     ++stats_.coalesced;
+    coalesced_metric_.Add();
     return AnswerAwaiter{it->second};
   }
+  queried_metric_.Add();
   auto pending = std::make_shared<Pending>();
   inflight_.emplace(key, pending);
   channel_->Query(name, type, [this, name, type, pending](AresAnswer answer) {
@@ -66,7 +87,10 @@ void Resolver::OnAnswer(const std::string& name, RrType type,
                             name, type, ttl_policy_));
   Deadline now = Clock::now();
   rrset->expires = now + std::chrono::seconds(rrset->ttl);
-  if (!closed_) cache_.Insert(rrset, now);
+  if (!closed_) {
+    cache_.Insert(rrset, now);
+    cache_entries_metric_.Set(static_cast<int64_t>(cache_.size()));
+  }
   inflight_.erase(InflightKey(name, type));
   pending->answer = std::move(rrset);
   // Last: the waiters may run anything, including another lookup.
@@ -123,6 +147,7 @@ Task<absl::StatusOr<std::vector<IpAddress>>> Resolver::ResolveHost(std::string h
 
 Task<void> Resolver::Close() {
   closed_ = true;
+  cache_entries_metric_.Set(0);  // on the shard's thread, whose cell holds its share
   co_await channel_->Close();
 }
 

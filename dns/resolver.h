@@ -30,6 +30,7 @@
 #include "dns/resolver_options.h"
 #include "dns/rrset.h"
 #include "dns/rrset_cache.h"
+#include "engine/base/metrics.h"
 #include "engine/loop/task.h"
 
 namespace salvo::dns {
@@ -93,6 +94,12 @@ class Resolver {
   absl::flat_hash_map<std::string, std::shared_ptr<Pending>> inflight_;
   std::mt19937_64 rng_;
   ResolverStats stats_;
+  // /metrics: salvo_dns_lookups_total{result}, salvo_dns_cache_entries (this
+  // shard's share: each resolver sets its own thread's cell).
+  Counter cache_hits_metric_;
+  Counter coalesced_metric_;
+  Counter queried_metric_;
+  Gauge cache_entries_metric_;
   bool closed_ = false;
 };
 

@@ -14,7 +14,7 @@
 namespace salvo {
 namespace metrics_internal {
 
-enum Type { kCounter, kGauge, kHistogram, kGaugeCallback };
+enum Type { kCounter, kGauge, kHistogram, kGaugeCallback, kCounterCallback };
 
 struct Series {
   std::vector<std::string> values;
@@ -28,7 +28,7 @@ struct Family {
   std::string help;
   std::vector<std::string> label_names;
   std::vector<double> buckets;    // histograms: finite upper bounds
-  std::function<double()> read;   // gauge callbacks
+  std::function<double()> read;   // gauge and counter callbacks
   uint32_t cells_per_series = 1;  // histograms: one per bucket, +Inf, then the sum
   absl::flat_hash_map<std::string, uint32_t> by_key;  // joined values -> index in series
   std::vector<Series> series;
@@ -104,6 +104,7 @@ std::string FormatDouble(double v) {
 const char* TypeName(int type) {
   switch (type) {
     case metrics_internal::kCounter:
+    case metrics_internal::kCounterCallback:
       return "counter";
     case metrics_internal::kHistogram:
       return "histogram";
@@ -157,7 +158,8 @@ Family* MetricsRegistry::AddFamily(int type, std::string_view name, std::string_
                                    std::vector<std::string> label_names,
                                    std::vector<double> buckets) {
   if (!ValidName(name, false)) Misuse(fmt::format("invalid metric name \"{}\"", name));
-  if (type == metrics_internal::kCounter && !name.ends_with("_total")) {
+  bool counter = type == metrics_internal::kCounter || type == metrics_internal::kCounterCallback;
+  if (counter && !name.ends_with("_total")) {
     Misuse(fmt::format("counter \"{}\" must end in _total", name));
   }
   for (const std::string& l : label_names) {
@@ -191,7 +193,8 @@ Family* MetricsRegistry::AddFamily(int type, std::string_view name, std::string_
   Family* raw = f.get();
   families_.push_back(std::move(f));
   // A family without labels exports its single series (0) from the start.
-  if (raw->label_names.empty() && type != metrics_internal::kGaugeCallback) {
+  if (raw->label_names.empty() && type != metrics_internal::kGaugeCallback &&
+      type != metrics_internal::kCounterCallback) {
     SeriesSlotLocked(raw, {});
   }
   return raw;
@@ -219,6 +222,13 @@ HistogramFamily MetricsRegistry::AddHistogram(std::string_view name, std::string
 void MetricsRegistry::AddGaugeCallback(std::string_view name, std::string_view help,
                                        std::function<double()> read) {
   Family* f = AddFamily(metrics_internal::kGaugeCallback, name, help, {}, {});
+  std::lock_guard<std::mutex> lock(mu_);
+  f->read = std::move(read);
+}
+
+void MetricsRegistry::AddCounterCallback(std::string_view name, std::string_view help,
+                                         std::function<double()> read) {
+  Family* f = AddFamily(metrics_internal::kCounterCallback, name, help, {}, {});
   std::lock_guard<std::mutex> lock(mu_);
   f->read = std::move(read);
 }
@@ -414,7 +424,8 @@ std::string MetricsRegistry::RenderPrometheus() const {
     out += ' ';
     AppendEscaped(out, f->help, false);
     out += fmt::format("\n# TYPE {} {}\n", f->name, TypeName(f->type));
-    if (f->type == metrics_internal::kGaugeCallback) {
+    if (f->type == metrics_internal::kGaugeCallback ||
+        f->type == metrics_internal::kCounterCallback) {
       out += fmt::format("{} {}\n", f->name, FormatDouble(f->read ? f->read() : 0));
       continue;
     }

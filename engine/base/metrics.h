@@ -171,6 +171,11 @@ class MetricsRegistry {
   // the registry's mutex, on the scraping thread: it must be quick and
   // thread-safe, and must not touch this registry).
   void AddGaugeCallback(std::string_view name, std::string_view help, std::function<double()> read);
+  // The same for a counter (a total kept elsewhere, e.g. under another
+  // module's lock); its name ends in "_total". Registering a name again
+  // replaces `read`.
+  void AddCounterCallback(std::string_view name, std::string_view help,
+                          std::function<double()> read);
 
   // Every family, sorted by name, in the text format 0.0.4.
   std::string RenderPrometheus() const;

@@ -90,12 +90,12 @@ Task<bool> DeliverySession::Connect() {
   auto result = co_await std::move(connect);
   if (auto* c = std::get_if<SiteConnection>(&result)) {
     conn_ = std::move(*c);
-    core.counters.connections_opened.fetch_add(1);
+    core.counters.connections_opened.Add();
     site_.RecordAttempt(true, false, "");
     co_return true;
   }
   auto& failure = std::get<ConnectFailure>(result);
-  core.counters.connect_failures.fetch_add(1);
+  core.counters.connect_failures.Add();
   if (shard_.stopping()) co_return false;
   queue::DeliveryOutcome o =
       OutcomeFromConnectionError(failure.error, failure.reply, failure.peer, failure.stage);
@@ -290,7 +290,7 @@ Task<bool> DeliverySession::Transact(Batch& batch, size_t count, std::string_vie
   EngineCore& core = shard_.core();
   auto result = co_await session.Send(envelope_, content);
   ++messages_;
-  core.counters.transactions.fetch_add(1);
+  core.counters.transactions.Add();
   absl::Time now = absl::Now();
   const queue::RetryPolicy& retry = batch.settings->retry;
   AttemptContext ctx = Context();

@@ -5,6 +5,39 @@
 
 namespace salvo::delivery {
 
+namespace {
+
+const CounterFamily& RecipientOutcomes() {
+  static const CounterFamily family = MetricsRegistry::Default().AddCounter(
+      "salvo_delivery_recipients_total",
+      "Recipients whose delivery attempt was recorded, by outcome (delivered, deferred, failed; "
+      "failed includes expired).",
+      {"outcome"});
+  return family;
+}
+
+const CounterFamily& Connections() {
+  static const CounterFamily family = MetricsRegistry::Default().AddCounter(
+      "salvo_delivery_connections_total",
+      "Outbound SMTP connections: opened (greeting, EHLO and TLS as required done), or failed "
+      "(no usable connection to any address of the site).",
+      {"result"});
+  return family;
+}
+
+}  // namespace
+
+DeliveryCounters::DeliveryCounters()
+    : delivered(RecipientOutcomes().WithLabels({"delivered"})),
+      deferred(RecipientOutcomes().WithLabels({"deferred"})),
+      failed(RecipientOutcomes().WithLabels({"failed"})),
+      transactions(MetricsRegistry::Default()
+                       .AddCounter("salvo_delivery_transactions_total",
+                                   "Outbound SMTP transactions (MAIL FROM to the final reply).")
+                       .Get()),
+      connections_opened(Connections().WithLabels({"opened"})),
+      connect_failures(Connections().WithLabels({"failed"})) {}
+
 EngineCore::EngineCore(DeliveryEngineOptions o, std::unique_ptr<DeliveryLog> l,
                        std::shared_ptr<TlsContext> t)
     : options(std::move(o)),

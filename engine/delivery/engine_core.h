@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "engine/base/metrics.h"
 #include "engine/config/config.h"
 #include "engine/delivery/delivery_log.h"
 #include "engine/delivery/delivery_options.h"
@@ -30,15 +31,34 @@ namespace salvo::delivery {
 
 class DeliveryShard;
 
+// A count of this engine's (DeliveryEngine::stats()) that also feeds a series
+// of the process-wide /metrics (MetricsRegistry::Default()).
+class ExportedCount {
+ public:
+  explicit ExportedCount(Counter series) : series_(series) {}
+  void Add(uint64_t n = 1) {
+    value_.fetch_add(n, std::memory_order_relaxed);
+    series_.Add(n);
+  }
+  uint64_t load() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+  Counter series_;
+};
+
 struct DeliveryCounters {
+  DeliveryCounters();
   std::atomic<uint64_t> taken{0};
-  std::atomic<uint64_t> delivered{0};
-  std::atomic<uint64_t> deferred{0};
-  std::atomic<uint64_t> failed{0};
+  // salvo_delivery_recipients_total{outcome}
+  ExportedCount delivered;
+  ExportedCount deferred;
+  ExportedCount failed;
   std::atomic<uint64_t> outcome_errors{0};  // RecordOutcome itself failed
-  std::atomic<uint64_t> transactions{0};
-  std::atomic<uint64_t> connections_opened{0};
-  std::atomic<uint64_t> connect_failures{0};
+  ExportedCount transactions;               // salvo_delivery_transactions_total
+  // salvo_delivery_connections_total{result="opened"|"failed"}
+  ExportedCount connections_opened;
+  ExportedCount connect_failures;
   std::atomic<uint64_t> backoff_changes{0};
   std::atomic<uint64_t> held_back{0};  // released because a domain held too many
 };

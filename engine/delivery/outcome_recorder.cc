@@ -271,13 +271,13 @@ void OutcomeRecorder::Finish(PendingPtr p, const absl::StatusOr<queue::OutcomeRe
   } else {
     switch (result->state) {
       case queue::RecipientState::kDelivered:
-        core_.counters.delivered.fetch_add(1);
+        core_.counters.delivered.Add();
         break;
       case queue::RecipientState::kDeferred:
-        core_.counters.deferred.fetch_add(1);
+        core_.counters.deferred.Add();
         break;
       default:
-        core_.counters.failed.fetch_add(1);
+        core_.counters.failed.Add();
         break;
     }
   }

@@ -132,9 +132,25 @@ TEST(Metrics, GaugeCallbackIsReadAtScrape) {
   EXPECT_EQ(FindSample(ParsePrometheusText(r.RenderPrometheus()), "test_queue_depth"), 7.0);
 }
 
+TEST(Metrics, CounterCallbackIsReadAtScrapeAndTypedCounter) {
+  MetricsRegistry r;
+  double groups = 3;
+  r.AddCounterCallback("test_groups_total", "Groups.", [&groups] { return groups; });
+  std::string text = r.RenderPrometheus();
+  EXPECT_NE(text.find("# TYPE test_groups_total counter"), std::string::npos) << text;
+  EXPECT_EQ(FindSample(ParsePrometheusText(text), "test_groups_total"), 3.0);
+  groups = 11;
+  EXPECT_EQ(FindSample(ParsePrometheusText(r.RenderPrometheus()), "test_groups_total"), 11.0);
+  // Registering the name again replaces what is read.
+  r.AddCounterCallback("test_groups_total", "Groups.", [] { return 5.0; });
+  EXPECT_EQ(FindSample(ParsePrometheusText(r.RenderPrometheus()), "test_groups_total"), 5.0);
+}
+
 TEST(MetricsDeathTest, MalformedNamesAbort) {
   MetricsRegistry r;
   EXPECT_DEATH(r.AddCounter("test_events", "No _total."), "must end in _total");
+  EXPECT_DEATH(r.AddCounterCallback("test_sum", "No _total.", [] { return 0.0; }),
+               "must end in _total");
   EXPECT_DEATH(r.AddGauge("9bad", "Bad name."), "invalid metric name");
   EXPECT_DEATH(r.AddGauge("test_g", "Bad label.", {"__reserved"}), "invalid label name");
   EXPECT_DEATH(r.AddHistogram("test_h", "Bad buckets.", {1, 0.5}), "increasing");
@@ -150,6 +166,7 @@ TEST(Metrics, ExpositionParsesWithPrometheusClient) {
       .WithLabels({"/x"})
       .Observe(0.3);
   r.AddGaugeCallback("test_d", "D.", [] { return 1.5; });
+  r.AddCounterCallback("test_e_total", "E.", [] { return 9.0; });
   std::string path = ::testing::TempDir() + "/metrics_exposition.txt";
   std::ofstream(path) << r.RenderPrometheus();
   // Prometheus's reference parser (python3-prometheus-client) reads it back.
@@ -166,11 +183,14 @@ c = fams['test_c_seconds']
 assert c.type == 'histogram'
 assert [s.value for s in c.samples if s.name == 'test_c_seconds_count'] == [1.0]
 assert fams['test_d'].samples[0].value == 1.5
+e = fams['test_e']
+assert e.type == 'counter', e.type
+assert e.samples[0].value == 9.0
 print('parsed', len(fams))
 )";
   testing::CommandResult res = testing::RunPython(script, {path});
   EXPECT_EQ(res.exit_code, 0) << res.output;
-  EXPECT_NE(res.output.find("parsed 4"), std::string::npos) << res.output;
+  EXPECT_NE(res.output.find("parsed 5"), std::string::npos) << res.output;
 }
 
 }  // namespace

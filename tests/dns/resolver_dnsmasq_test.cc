@@ -111,6 +111,34 @@ TEST_F(ResolverDnsmasqTest, EqualPreferencesAreShuffledAcrossLookups) {
   EXPECT_EQ(firsts.size(), 2u) << "after " << lookups << " lookups";
 }
 
+// /metrics: every lookup is counted once, by how it was answered, and the
+// cache gauge follows this resolver's cache.
+TEST_F(ResolverDnsmasqTest, MetricsCountHowLookupsWereAnswered) {
+  const CounterFamily lookups =
+      MetricsRegistry::Default().AddCounter("salvo_dns_lookups_total", "", {"result"});
+  const Gauge entries = MetricsRegistry::Default().AddGauge("salvo_dns_cache_entries", "").Get();
+  auto value = [&](std::string_view result) { return lookups.WithLabels({result}).Value(); };
+  uint64_t hits0 = value("cache_hit"), coalesced0 = value("coalesced"), queried0 = value("queried");
+  ResolverStats stats;
+  int64_t entries_seen = -1;
+  RunWithResolver(OptionsFor(dnsmasq_->address()), [&](Resolver& r) -> Task<void> {
+    for (int i = 0; i < 3; ++i) {
+      auto set = co_await r.ResolveMx("b.test");
+      EXPECT_TRUE(set.ok()) << set.status();
+    }
+    stats = r.stats();
+    entries_seen = entries.Value();
+  });
+  EXPECT_GT(stats.queries_sent, 0u);
+  EXPECT_GT(stats.cache_hits, 0u);
+  EXPECT_EQ(value("cache_hit") - hits0, stats.cache_hits);
+  EXPECT_EQ(value("coalesced") - coalesced0, stats.coalesced);
+  EXPECT_EQ(value("queried") - queried0, stats.lookups - stats.cache_hits - stats.coalesced);
+  EXPECT_EQ(entries_seen, static_cast<int64_t>(stats.cache_entries));
+  EXPECT_GT(entries_seen, 0);
+  EXPECT_EQ(entries.Value(), 0);  // Close() gave this thread's share back
+}
+
 TEST_F(ResolverDnsmasqTest, DomainsSharingMxHostsShareTheSite) {
   auto a = Resolve("a.test");
   auto b = Resolve("b.test");

@@ -363,6 +363,62 @@ class SalvoEndToEnd(unittest.TestCase):
             urllib.request.urlopen(base + "/no/such/route", timeout=10)
         self.assertEqual(e.exception.code, 404)
 
+    def test_metrics_count_accepts_connections_deliveries_and_the_queue(self):
+        self.peer = Peer(self.workdir, self.peer_port)
+        self.start_salvo()
+        base = "http://127.0.0.1:%d/metrics" % self.http_port
+
+        def scrape():
+            with urllib.request.urlopen(base, timeout=10) as r:
+                self.assertEqual(r.status, 200)
+                text = r.read().decode()
+            values = {}
+            for line in text.splitlines():
+                if line and not line.startswith("#"):
+                    name, _, value = line.rpartition(" ")
+                    values[name] = float(value)
+            return text, values
+
+        smtp_connections = 'salvo_server_connections_total{daemon="smtpd",listener="smtp"}'
+        # start_salvo's readiness probe connected once already.
+        probes = scrape()[1].get(smtp_connections, 0)
+        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as c:
+            c.ehlo("client.test")
+            self.assertEqual(c.sendmail("app@sender.test", ["a@example.test", "b@example.test"],
+                                        MESSAGE % (b"m1", b"m1")), {})
+            self.assertEqual(c.sendmail("app@sender.test", ["c@example.test"],
+                                        MESSAGE % (b"m2", b"m2")), {})
+        wait_for(lambda: sum(len(m["rcpt_tos"]) for m in self.peer.messages()) >= 3, 30,
+                 "three recipients at the remote MTA")
+
+        def settled():
+            # Outcomes are counted once recorded, and the session's connection
+            # gauge drops when it has finished: both a moment after delivery.
+            text, m = scrape()
+            done = (m.get('salvo_delivery_recipients_total{outcome="delivered"}') == 3
+                    and m.get("salvo_queue_recipients") == 0
+                    and m.get('salvo_server_connections_open{daemon="smtpd",listener="smtp"}') == 0)
+            return (text, m) if done else None
+
+        text, m = wait_for(settled, 30, "delivery and queue metrics to settle")
+        self.assertEqual(m['salvo_smtp_messages_accepted_total{listener="smtp"}'], 2)
+        self.assertEqual(m['salvo_smtp_recipients_accepted_total{listener="smtp"}'], 3)
+        self.assertEqual(m[smtp_connections], probes + 1)
+        self.assertGreaterEqual(m["salvo_delivery_transactions_total"], 1)
+        self.assertGreaterEqual(m['salvo_delivery_connections_total{result="opened"}'], 1)
+        self.assertEqual(m["salvo_queue_recipients_in_flight"], 0)
+        self.assertEqual(m["salvo_queue_messages"], 0)
+        # Two accepts and three outcomes went through the group commit.
+        self.assertGreaterEqual(m["salvo_spool_commit_requests_total"], 5)
+        self.assertGreaterEqual(m["salvo_spool_commit_groups_total"], 1)
+        self.assertLessEqual(m["salvo_spool_commit_groups_total"],
+                             m["salvo_spool_commit_requests_total"])
+        self.assertNotIn('outcome="failed"} 1', text)
+        # The route's next hop is an address: no DNS question, but the
+        # resolvers' series are there.
+        self.assertIn("# TYPE salvo_dns_lookups_total counter", text)
+        self.assertIn("salvo_dns_cache_entries 0", text)
+
     def test_http_message_submission_is_delivered(self):
         token = "e2e-token-0123456789"
         digest = hashlib.sha256(token.encode()).hexdigest()

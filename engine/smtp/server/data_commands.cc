@@ -1,5 +1,6 @@
 // DATA and BDAT (RFC 3030 CHUNKING), and the hand-over of a complete
 // message to the MessageSink: 250 only once the sink says it is durable.
+#include "engine/base/metrics.h"
 #include "engine/base/strings.h"
 #include "engine/smtp/server/commands.h"
 #include "engine/smtp/server/received_header.h"
@@ -65,6 +66,19 @@ InboundMessage MakeMessage(ServerSession& s, std::string content) {
   return m;
 }
 
+// salvo_smtp_messages_accepted_total / salvo_smtp_recipients_accepted_total
+// {listener}: what the sink took (made durable) and was acknowledged with 250.
+void CountAccepted(std::string_view listener, size_t recipients) {
+  static const CounterFamily messages = MetricsRegistry::Default().AddCounter(
+      "salvo_smtp_messages_accepted_total",
+      "Messages accepted over SMTP (durable in the spool, answered 250).", {"listener"});
+  static const CounterFamily rcpts = MetricsRegistry::Default().AddCounter(
+      "salvo_smtp_recipients_accepted_total", "Recipients of the messages accepted over SMTP.",
+      {"listener"});
+  messages.WithLabels({listener}).Add();
+  rcpts.WithLabels({listener}).Add(recipients);
+}
+
 // Hands the message over and answers; the transaction ends either way.
 Task<absl::Status> Deliver(ServerSession& s, std::string content) {
   // Replies to pipelined commands before this one need not wait for the
@@ -86,6 +100,7 @@ Task<absl::Status> Deliver(ServerSession& s, std::string content) {
   }
   spdlog::info("smtpd {}: from=<{}> nrcpt={} size={} queued as {}", id, Printable(from), nrcpt,
                size, accepted->queue_id);
+  CountAccepted(s.options().listener_name, nrcpt);
   s.Reply(250, "2.0.0", fmt::format("Ok: queued as {}", Printable(accepted->queue_id, 64)));
   co_return absl::OkStatus();
 }
