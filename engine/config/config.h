@@ -115,6 +115,9 @@ struct DeliveryPolicy {
   Duration idle_timeout = std::chrono::seconds(10);       // an idle connection kept for reuse
   TlsPolicy tls = TlsPolicy::kOpportunistic;
   std::string source_pool;  // empty: the kernel picks the source address
+  // Without CHUNKING, a message's end of data goes in one write with the
+  // next message's MAIL, RCPT and DATA (RFC 2920 §3.1).
+  bool pipeline_messages = true;
 
   friend bool operator==(const DeliveryPolicy&, const DeliveryPolicy&) = default;
 };

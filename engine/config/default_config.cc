@@ -108,6 +108,7 @@ data_timeout = "2m"
 data_block_timeout = "3m"
 data_done_timeout = "10m"
 idle_timeout = "10s"
+pipeline_messages = true    # next message's MAIL/RCPT/DATA with the previous "."
 tls = "opportunistic"       # off, opportunistic, required
 source_pool = ""            # "" = the kernel picks the source address
 

@@ -77,6 +77,7 @@ void ReadPolicy(TableReader& t, const std::vector<SourcePool>& pools, DeliveryPo
   t.Duration("data_block_timeout", seconds(1), hours(1), &policy->data_block_timeout);
   t.Duration("data_done_timeout", seconds(1), hours(1), &policy->data_done_timeout);
   t.Duration("idle_timeout", seconds(0), hours(1), &policy->idle_timeout);
+  t.Bool("pipeline_messages", &policy->pipeline_messages);
   t.Enum("tls",
          {{"off", TlsPolicy::kOff},
           {"opportunistic", TlsPolicy::kOpportunistic},

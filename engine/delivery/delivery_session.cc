@@ -60,6 +60,7 @@ Task<void> DeliverySession::Run() {
            messages_ < site_.policy().max_messages_per_connection) {
       std::optional<Batch> batch = path_.Take();
       if (!batch) {
+        co_await SettleHeld();
         bool work = co_await Park();
         if (!work) break;
         continue;
@@ -68,6 +69,7 @@ Task<void> DeliverySession::Run() {
       if (!batch->empty()) Requeue(*batch);
       if (!usable) break;
     }
+    co_await SettleHeld();
     co_await conn_->session->Quit();
   }
   conn_.reset();
@@ -130,6 +132,7 @@ void DeliverySession::Requeue(Batch& batch) {
 
 Task<bool> DeliverySession::AwaitMessageSlot() {
   Deadline at = site_.ReserveMessageSlot();
+  if (held_ && Clock::now() < at) co_await SettleHeld();
   while (Clock::now() < at) {
     co_await alarm_.Wait(at);
     if (shard_.stopping() || retire_) co_return false;
@@ -154,7 +157,7 @@ Task<bool> DeliverySession::Deliver(Batch& batch) {
   if (loaded->is_campaign()) {
     usable = co_await SendCampaign(batch, *loaded);
   } else {
-    usable = co_await SendSingleMessage(batch, *loaded);
+    usable = co_await SendSingleMessage(batch, std::move(loaded));
   }
   co_return usable;
 }
@@ -209,9 +212,9 @@ Task<std::optional<std::string>> DeliverySession::SignRendered(const LoadedConte
     dkim::DkimKeyring& keyring = *shard_.core().options.dkim;
     std::shared_ptr<const dkim::DkimSigner> signer = keyring.signer();
     ContentSigning& cache = content.dkim;
-    size_t end_of_header = rendered_.find("\r\n\r\n");
+    size_t end_of_header = rendered().find("\r\n\r\n");
     if ((cache.signer != signer || !cache.body_hash) && end_of_header != std::string::npos) {
-      std::string_view body = std::string_view(rendered_).substr(end_of_header + 4);
+      std::string_view body = std::string_view(rendered()).substr(end_of_header + 4);
       dkim::DkimSigningPool::HashOp op = keyring.pool().HashBody(body);
       absl::StatusOr<dkim::DkimBodyHash> made = co_await op;
       if (made.ok()) {
@@ -221,30 +224,32 @@ Task<std::optional<std::string>> DeliverySession::SignRendered(const LoadedConte
     }
     if (cache.signer == keyring.signer()) hash = cache.body_hash;
   }
-  std::optional<std::string> signature = co_await Sign(rendered_, std::move(hash), why);
+  std::optional<std::string> signature = co_await Sign(rendered(), std::move(hash), why);
   co_return signature;
 }
 
-Task<bool> DeliverySession::SendSingleMessage(Batch& batch, const LoadedContent& content) {
-  std::string_view wire = content.message->content;
+Task<bool> DeliverySession::SendSingleMessage(Batch& batch,
+                                              std::shared_ptr<const LoadedContent> content) {
+  std::string_view wire = content->message->content;
   const std::shared_ptr<dkim::DkimKeyring>& keyring = shard_.core().options.dkim;
   if (keyring && keyring->signing()) {
     std::string why;
-    std::optional<std::string> signature = co_await SignSingle(content, &why);
+    std::optional<std::string> signature = co_await SignSingle(*content, &why);
     if (!signature) {
       shard_.GiveOutcome(batch, DkimDeferral(std::move(why)), Context());
       co_return true;
     }
     if (!signature->empty()) {
-      rendered_ = std::move(*signature);
-      rendered_ += content.message->content;
-      wire = rendered_;
+      std::string& out = rendered();
+      out = std::move(*signature);
+      out += content->message->content;
+      wire = out;
     }
   }
   bool slot = co_await AwaitMessageSlot();
   if (!slot) co_return false;
-  envelope_ = shard_.renderer().MessageEnvelope(*content.message, batch.recipients());
-  bool usable = co_await Transact(batch, batch.recipients().size(), wire);
+  envelope_ = shard_.renderer().MessageEnvelope(*content->message, batch.recipients());
+  bool usable = co_await Transact(batch, batch.recipients().size(), wire, std::move(content));
   co_return usable;
 }
 
@@ -257,7 +262,7 @@ Task<bool> DeliverySession::SendCampaign(Batch& batch, const LoadedContent& cont
     bool slot = co_await AwaitMessageSlot();
     if (!slot) co_return false;
     absl::Status s = shard_.renderer().RenderCampaign(content, batch.recipients().front(),
-                                                      envelope_, rendered_, public_url);
+                                                      envelope_, rendered(), public_url);
     if (s.ok() && keyring && keyring->signing()) {
       std::string why;
       std::optional<std::string> signature = co_await SignRendered(content, &why);
@@ -269,7 +274,7 @@ Task<bool> DeliverySession::SendCampaign(Batch& batch, const LoadedContent& cont
         batch.Consume(1);
         continue;
       }
-      rendered_.insert(0, *signature);
+      rendered().insert(0, *signature);
     }
     if (!s.ok()) {
       queue::DeliveryOutcome o;
@@ -279,23 +284,43 @@ Task<bool> DeliverySession::SendCampaign(Batch& batch, const LoadedContent& cont
       batch.Consume(1);
       continue;
     }
-    bool usable = co_await Transact(batch, 1, rendered_);
+    bool usable = co_await Transact(batch, 1, rendered());
     if (!usable) co_return false;
   }
   co_return true;
 }
 
-Task<bool> DeliverySession::Transact(Batch& batch, size_t count, std::string_view content) {
+Task<bool> DeliverySession::Transact(Batch& batch, size_t count, std::string_view content,
+                                     std::shared_ptr<const LoadedContent> keep) {
   smtp::SmtpClientSession& session = *conn_->session;
   EngineCore& core = shard_.core();
-  auto result = co_await session.Send(envelope_, content);
+  // Holding is worth it only if another message may follow on this connection.
+  bool hold =
+      !shard_.stopping() && !retire_ && messages_ + 1 < site_.policy().max_messages_per_connection;
+  auto result = co_await session.Send(envelope_, content, hold);
   ++messages_;
   core.counters.transactions.Add();
+  // The held transaction's reply came first, or the connection failed.
+  if (held_) co_await SettleHeld();
+  if (result.ok() && result->held) {
+    held_.emplace(HeldTransaction{
+        .batch = batch.TakeFront(count), .result = std::move(*result), .content = std::move(keep)});
+    // Its bytes stay where they are until they are sent: render into the
+    // other buffer meanwhile.
+    if (content.data() == rendered().data()) render_index_ ^= 1;
+    co_return true;
+  }
+  co_return RecordOutcomes(batch, count, result);
+}
+
+bool DeliverySession::RecordOutcomes(Batch& batch, size_t count,
+                                     const absl::StatusOr<smtp::TransactionResult>& result) {
+  smtp::SmtpClientSession& session = *conn_->session;
   absl::Time now = absl::Now();
   const queue::RetryPolicy& retry = batch.settings->retry;
   AttemptContext ctx = Context();
   if (!result.ok()) {
-    if (shard_.stopping()) co_return false;  // untried at shutdown: released by the caller
+    if (shard_.stopping()) return false;  // untried at shutdown: released by the caller
     queue::DeliveryOutcome o = OutcomeFromConnectionError(result.status(), session.last_reply(),
                                                           conn_->peer, "transaction");
     site_.RecordAttempt(false, true, o.response.text);
@@ -306,7 +331,7 @@ Task<bool> DeliverySession::Transact(Batch& batch, size_t count, std::string_vie
       shard_.recorder().Record(r, std::move(each), ctx);
     }
     batch.Consume(count);
-    co_return false;
+    return false;
   }
   bool any_temp = false;
   std::string temp_text;
@@ -323,7 +348,24 @@ Task<bool> DeliverySession::Transact(Batch& batch, size_t count, std::string_vie
   }
   batch.Consume(count);
   site_.RecordAttempt(!any_temp, any_temp, temp_text);
-  co_return session.reusable();
+  return session.reusable();
+}
+
+Task<void> DeliverySession::SettleHeld() {
+  if (!held_) co_return;
+  HeldTransaction held = std::move(*held_);
+  held_.reset();
+  absl::StatusOr<smtp::SmtpReply> reply = co_await conn_->session->TakeHeldReply();
+  absl::StatusOr<smtp::TransactionResult> result;
+  if (reply.ok()) {
+    held.result.data = std::move(*reply);
+    held.result.held = false;
+    result = std::move(held.result);
+  } else {
+    result = reply.status();
+  }
+  RecordOutcomes(held.batch, held.batch.recipients().size(), result);
+  // Left in held.batch at shutdown: released untried as it goes.
 }
 
 }  // namespace salvo::delivery

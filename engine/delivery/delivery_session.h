@@ -12,6 +12,14 @@
 // feed the site's backoff. At shutdown, work not yet sent goes back to the
 // spool untried.
 //
+// Pipelining across messages (policy pipeline_messages, servers with
+// PIPELINING and without CHUNKING): a message's content is held back once
+// the server said 354 and goes out in one write with the next message's
+// commands, whose reply group then begins with the held message's final
+// reply. The held transaction is settled (its reply read, its outcomes
+// recorded) right after the next Send, and before anything that may wait:
+// parking idle, a rate slot in the future, QUIT.
+//
 // DKIM ([dkim]): every message is signed after rendering, on the keyring's
 // signing pool (never on the ring); the session awaits the signature and
 // sends it in front of the message. A key missing for the From domain or a
@@ -52,7 +60,7 @@ class DeliverySession {
   Task<bool> Connect();
   // Delivers `batch`; false when the connection is no longer usable.
   Task<bool> Deliver(Batch& batch);
-  Task<bool> SendSingleMessage(Batch& batch, const LoadedContent& content);
+  Task<bool> SendSingleMessage(Batch& batch, std::shared_ptr<const LoadedContent> content);
   Task<bool> SendCampaign(Batch& batch, const LoadedContent& content);
   // DKIM: the signature field(s) to put in front of `message` (made on the
   // keyring's signing pool; "" when not signing); nullopt when the
@@ -63,11 +71,23 @@ class DeliverySession {
                                         std::string* why);
   // A single message's signature, made once per loaded content.
   Task<std::optional<std::string>> SignSingle(const LoadedContent& content, std::string* why);
-  // A campaign message just rendered into rendered_ (its body hashed once
+  // A campaign message just rendered into rendered() (its body hashed once
   // for the campaign when the body is static).
   Task<std::optional<std::string>> SignRendered(const LoadedContent& content, std::string* why);
   // Sends one transaction for the first `count` recipients of `batch`.
-  Task<bool> Transact(Batch& batch, size_t count, std::string_view content);
+  // `content` lies in rendered() or in `keep`; the transaction may be held
+  // (see above).
+  Task<bool> Transact(Batch& batch, size_t count, std::string_view content,
+                      std::shared_ptr<const LoadedContent> keep = nullptr);
+  // Outcomes for the first `count` recipients of `batch` from `result`;
+  // false when the connection is no longer usable. At shutdown, a failed
+  // connection leaves them in `batch` (released untried by its owner).
+  bool RecordOutcomes(Batch& batch, size_t count,
+                      const absl::StatusOr<smtp::TransactionResult>& result);
+  // Reads the held transaction's final reply (sending its content first if
+  // no Send has) and records its outcomes.
+  Task<void> SettleHeld();
+  std::string& rendered() { return render_buffers_[render_index_]; }
   // Waits for the site's next message slot; false if shutdown interrupted.
   Task<bool> AwaitMessageSlot();
   // Parks until woken with work (true) or the idle timeout / retirement.
@@ -83,8 +103,18 @@ class DeliverySession {
   bool retire_ = false;
   bool parked_ = false;
   int messages_ = 0;
-  std::string rendered_;  // reused render buffer
+  // Reused render buffers: rendered() is one; the other may hold the
+  // content of the held transaction.
+  std::string render_buffers_[2];
+  int render_index_ = 0;
   smtp::Envelope envelope_;
+  // A transaction whose content's end is held back in the session.
+  struct HeldTransaction {
+    Batch batch;  // its recipients (released untried if dropped)
+    smtp::TransactionResult result;
+    std::shared_ptr<const LoadedContent> content;  // keeps the held bytes alive
+  };
+  std::optional<HeldTransaction> held_;
 };
 
 }  // namespace salvo::delivery

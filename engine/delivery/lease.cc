@@ -40,6 +40,20 @@ void Batch::Consume(size_t n) {
   if (held) held->fetch_sub(static_cast<int64_t>(n));
 }
 
+Batch Batch::TakeFront(size_t n) {
+  n = std::min(n, recipients_.size());
+  Batch front(ledger_, content_, domain_);
+  front.recipients_.assign(
+      std::make_move_iterator(recipients_.begin()),
+      std::make_move_iterator(recipients_.begin() + static_cast<ptrdiff_t>(n)));
+  recipients_.erase(recipients_.begin(), recipients_.begin() + static_cast<ptrdiff_t>(n));
+  front.hops = hops;
+  front.settings = settings;
+  front.held = held;
+  front.queued_at = queued_at;
+  return front;
+}
+
 void Batch::ReleaseAll(absl::Time at) {
   if (recipients_.empty() || ledger_ == nullptr) return;
   for (const LeasedRecipient& r : recipients_) ledger_->Release(r.due, at);

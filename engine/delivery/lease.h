@@ -79,6 +79,9 @@ class Batch {
   void Consume(size_t n);
   // Gives every recipient back to the spool, due at `at`.
   void ReleaseAll(absl::Time at = absl::Now());
+  // Moves the first `n` recipients into a batch of their own (same content,
+  // domain, hops and settings), which answers for them from then on.
+  Batch TakeFront(size_t n);
 
   std::shared_ptr<const NextHops> hops;
   std::shared_ptr<const DestinationSettings> settings;

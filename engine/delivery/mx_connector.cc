@@ -55,6 +55,7 @@ smtp::ClientOptions ClientOptionsFor(const DeliveryPolicy& policy, const Source&
   t.data_init = policy.data_timeout;
   t.data_block = policy.data_block_timeout;
   t.data_term = policy.data_done_timeout;
+  o.pipeline_messages = policy.pipeline_messages;
   return o;
 }
 

@@ -19,9 +19,11 @@ Task<absl::Status> Writer::Flush(Deadline deadline) {
   co_return s;
 }
 
-Task<absl::Status> Writer::FlushWith(std::span<const std::string_view> parts, Deadline deadline) {
+Task<absl::Status> Writer::FlushWith(std::span<const std::string_view> parts, Deadline deadline,
+                                     std::span<const std::string_view> leading) {
   absl::InlinedVector<std::string_view, 8> all;
-  all.reserve(parts.size() + 1);
+  all.reserve(leading.size() + parts.size() + 1);
+  all.insert(all.end(), leading.begin(), leading.end());
   if (!out_.empty()) all.push_back(out_);
   all.insert(all.end(), parts.begin(), parts.end());
   absl::Status s = co_await stream_->WriteAll(all, deadline);

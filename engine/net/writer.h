@@ -29,8 +29,10 @@ class Writer {
     Append(bytes);
     return Flush(deadline);
   }
-  // Sends what was appended followed by `parts`, in one gathered write.
-  Task<absl::Status> FlushWith(std::span<const std::string_view> parts, Deadline deadline);
+  // Sends `leading`, then what was appended, then `parts`, in one gathered
+  // write.
+  Task<absl::Status> FlushWith(std::span<const std::string_view> parts, Deadline deadline,
+                               std::span<const std::string_view> leading = {});
 
  private:
   Stream* stream_;

@@ -205,7 +205,11 @@ void SmtpClientSession::AppendRcpt(const RecipientSpec& r) {
 }
 
 Task<absl::StatusOr<TransactionResult>> SmtpClientSession::Send(const Envelope& envelope,
-                                                                std::string_view content) {
+                                                                std::string_view content,
+                                                                bool hold_end) {
+  if (held_reply_) {
+    co_return absl::FailedPreconditionError("the held message's reply has not been taken");
+  }
   if (!reusable_) co_return absl::FailedPreconditionError("SMTP session is not usable");
   bool eight_bit = Has8Bit(content);
   if (auto refusal = LocalRefusal(envelope, content, eight_bit)) {
@@ -216,12 +220,13 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::Send(const Envelope& 
   }
   absl::StatusOr<TransactionResult> result;
   if (caps_.pipelining) {
-    result = co_await SendPipelined(envelope, content, eight_bit,
-                                    caps_.chunking && options_.use_chunking);
+    bool bdat = caps_.chunking && options_.use_chunking;
+    result = co_await SendPipelined(envelope, content, eight_bit, bdat,
+                                    hold_end && !bdat && options_.pipeline_messages);
   } else {
     result = co_await SendStepwise(envelope, content, eight_bit);
   }
-  if (!result.ok()) co_return result;
+  if (!result.ok() || result->held) co_return result;
   bool clean = result->data.code != 0 && result->data.positive();
   if (clean) ++messages_sent_;
   if (!clean && reusable_) {
@@ -233,8 +238,8 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::Send(const Envelope& 
 
 Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendPipelined(const Envelope& e,
                                                                          std::string_view content,
-                                                                         bool eight_bit,
-                                                                         bool bdat) {
+                                                                         bool eight_bit, bool bdat,
+                                                                         bool hold) {
   const auto& t = options_.timeouts;
   bool utf8 = Has8Bit(e.reverse_path);
   for (const auto& r : e.recipients) utf8 = utf8 || Has8Bit(r.address);
@@ -246,17 +251,37 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendPipelined(const E
     AppendMail(e, content.size(), eight_bit, utf8);
   }
   for (const auto& r : e.recipients) AppendRcpt(r);
+  // A held message goes first, its content's end included.
+  std::array<std::string_view, 2> held{};
+  std::span<const std::string_view> leading;
+  if (held_end_) {
+    held = *held_end_;
+    held_end_.reset();
+    leading = held;
+  }
   absl::Status s;
   if (bdat) {
     writer_.Append(fmt::format("BDAT {} LAST\r\n", body.size()));
-    s = co_await writer_.FlushWith({&body, 1}, After(t.data_block));
+    s = co_await writer_.FlushWith({&body, 1}, After(t.data_block), leading);
   } else {
     writer_.Append("DATA\r\n");
-    s = co_await writer_.Flush(After(t.mail));
+    s = co_await writer_.FlushWith({}, After(leading.empty() ? t.mail : t.data_block), leading);
   }
-  if (!s.ok()) co_return Fail(s);
+  if (!s.ok()) {
+    if (!leading.empty()) held_reply_ = s;
+    co_return Fail(s);
+  }
 
   TransactionResult result;
+  if (!leading.empty()) {
+    held_reply_ = co_await ReadHeldReply();
+    if (!held_reply_->ok()) co_return held_reply_->status();
+    if ((*held_reply_)->code == 421) {  // closing: nothing of ours will be answered
+      result.mail = **held_reply_;
+      result.rcpt.assign(e.recipients.size(), SmtpReply());
+      co_return result;
+    }
+  }
   CO_ASSIGN_OR_RETURN(result.mail, co_await ReadReply(t.mail));
   // A 421 means the server is closing: no further replies will come, and
   // every recipient not yet answered shares the 421.
@@ -287,6 +312,11 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendPipelined(const E
     // send an empty message and discard its reply.
     CO_ASSIGN_OR_RETURN(SmtpReply ignored, co_await Command(".", t.data_term));
     (void)ignored;
+    co_return result;
+  }
+  if (hold) {
+    held_end_ = DataPayload(content, scratch_);
+    result.held = true;
     co_return result;
   }
   CO_ASSIGN_OR_RETURN(result.data, co_await SendDataBody(content));
@@ -334,6 +364,30 @@ Task<absl::StatusOr<SmtpReply>> SmtpClientSession::SendDataBody(std::string_view
   co_return co_await ReadReply(options_.timeouts.data_term);
 }
 
+Task<absl::StatusOr<SmtpReply>> SmtpClientSession::ReadHeldReply() {
+  auto reply = co_await ReadReply(options_.timeouts.data_term);
+  if (reply.ok() && reply->positive()) ++messages_sent_;
+  co_return reply;
+}
+
+Task<absl::StatusOr<SmtpReply>> SmtpClientSession::TakeHeldReply() {
+  if (held_reply_) {
+    absl::StatusOr<SmtpReply> reply = std::move(*held_reply_);
+    held_reply_.reset();
+    co_return reply;
+  }
+  if (!held_end_) co_return absl::FailedPreconditionError("no message is held");
+  std::array<std::string_view, 2> parts = *held_end_;
+  held_end_.reset();
+  if (!reusable_) {
+    co_return absl::FailedPreconditionError(
+        "SMTP session is not usable; the held message was not sent");
+  }
+  absl::Status s = co_await writer_.FlushWith(parts, After(options_.timeouts.data_block));
+  if (!s.ok()) co_return Fail(s);
+  co_return co_await ReadHeldReply();
+}
+
 Task<absl::Status> SmtpClientSession::Reset() {
   CO_ASSIGN_OR_RETURN(SmtpReply r, co_await Command("RSET", options_.timeouts.rset));
   if (!r.positive()) co_return Fail(RemoteRefused("RSET", r));
@@ -341,6 +395,8 @@ Task<absl::Status> SmtpClientSession::Reset() {
 }
 
 Task<void> SmtpClientSession::Quit() {
+  held_end_.reset();
+  held_reply_.reset();
   if (socket_.valid() && reusable_) {
     auto r = co_await Command("QUIT", options_.timeouts.quit);
     (void)r;

@@ -8,7 +8,13 @@
 // Start(): greeting, EHLO (HELO fallback), STARTTLS by policy, EHLO again.
 // Send(): with PIPELINING, MAIL + every RCPT + DATA go out in one write
 // (RFC 2920); with CHUNKING as well, the body goes in the same write as
-// "BDAT n LAST" (RFC 3030), saving the DATA round trip. SIZE, 8BITMIME,
+// "BDAT n LAST" (RFC 3030), saving the DATA round trip. Without CHUNKING,
+// Send(..., hold_end = true) keeps the content back once the server said
+// 354, and the next Send writes it, end of data included, in front of its
+// own MAIL, RCPT and DATA (RFC 2920 §3.1: message content may begin a
+// command group): one write and one round trip per message instead of two.
+// TakeHeldReply() then gives the held message's final reply (sending the
+// content first if no Send has). SIZE, 8BITMIME,
 // SMTPUTF8 and DSN parameters are honoured or refused locally with a clear
 // reason — content is never silently altered. Timeouts follow RFC 5321
 // §4.5.3.2. A remote 4xx/5xx is a value in TransactionResult; an
@@ -16,8 +22,10 @@
 // garbage) and must not be reused.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +71,8 @@ struct ClientOptions {
   ClientTimeouts timeouts;
   size_t max_reply_line = 4096;
   bool use_chunking = true;  // BDAT when the server offers CHUNKING+PIPELINING
+  // Honour Send's hold_end (with PIPELINING, not CHUNKING); false: never hold.
+  bool pipeline_messages = true;
 };
 
 struct RecipientSpec {
@@ -82,6 +92,10 @@ struct TransactionResult {
   SmtpReply mail;               // reply to MAIL FROM
   std::vector<SmtpReply> rcpt;  // per recipient; code 0 if never sent
   SmtpReply data;               // final reply to the content; code 0 if not reached
+  // The content went out up to its end, which is held back (Send's
+  // hold_end): its final reply comes from TakeHeldReply(), and `data` is
+  // set from it by the caller.
+  bool held = false;
   // The reply that decides recipient `i`'s outcome.
   const SmtpReply& ForRecipient(size_t i) const;
 };
@@ -95,9 +109,23 @@ class SmtpClientSession {
   // Greeting, EHLO/HELO and STARTTLS. On error, last_reply() holds the
   // server's reply if it sent one (e.g. a 554 greeting).
   Task<absl::Status> Start();
-  // One transaction. Errors are connection failures only.
-  Task<absl::StatusOr<TransactionResult>> Send(const Envelope& envelope, std::string_view content);
-  // Polite end: QUIT, wait briefly for 221, close.
+  // One transaction. Errors are connection failures only. `hold_end`: if
+  // the content is to be sent (354 with a recipient accepted) and the
+  // server pipelines without CHUNKING, keep it back (result.held): it goes
+  // out in front of the next Send's commands or with TakeHeldReply(), and
+  // `content` must stay valid until then. A held message's reply must be
+  // taken before the Send after the one that sent it.
+  Task<absl::StatusOr<TransactionResult>> Send(const Envelope& envelope, std::string_view content,
+                                               bool hold_end = false);
+  // The final reply to the held message: read by the Send that sent it, or
+  // sent and read now. An error: the connection failed before that reply
+  // came (the message may or may not have been taken), or no message is
+  // held.
+  Task<absl::StatusOr<SmtpReply>> TakeHeldReply();
+  // A held message whose reply has not been taken.
+  bool holding() const { return held_end_.has_value() || held_reply_.has_value(); }
+  // Polite end: QUIT, wait briefly for 221, close. A held message not yet
+  // sent is dropped unsent (take its reply first).
   Task<void> Quit();
 
   const Capabilities& capabilities() const { return caps_; }
@@ -122,10 +150,12 @@ class SmtpClientSession {
   void AppendRcpt(const RecipientSpec& r);
   // `eight_bit`: Has8Bit(content), found once by Send.
   Task<absl::StatusOr<TransactionResult>> SendPipelined(const Envelope& e, std::string_view content,
-                                                        bool eight_bit, bool bdat);
+                                                        bool eight_bit, bool bdat, bool hold);
   Task<absl::StatusOr<TransactionResult>> SendStepwise(const Envelope& e, std::string_view content,
                                                        bool eight_bit);
   Task<absl::StatusOr<SmtpReply>> SendDataBody(std::string_view content);
+  // The held content's final reply, after a write that carried it.
+  Task<absl::StatusOr<SmtpReply>> ReadHeldReply();
   Task<absl::Status> Reset();
   absl::Status Fail(absl::Status s);
 
@@ -142,6 +172,10 @@ class SmtpClientSession {
   std::string scratch_;  // reused across messages for dot-stuffing / CRLF fixes
   bool reusable_ = true;
   int messages_sent_ = 0;
+  // A held content end, not yet written (its parts point into the caller's
+  // content or scratch_), and a held message's reply until it is taken.
+  std::optional<std::array<std::string_view, 2>> held_end_;
+  std::optional<absl::StatusOr<SmtpReply>> held_reply_;
 };
 
 }  // namespace salvo::smtp

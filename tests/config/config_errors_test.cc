@@ -125,6 +125,8 @@ const Case kCases[] = {
     {kDelivery, "data_done_timeout = \"forever\"", "delivery.data_done_timeout", "bad duration"},
     {kDelivery, "idle_timeout = \"2h\"", "delivery.idle_timeout", "out of range"},
     {kDelivery, "tls = \"maybe\"", "delivery.tls", "is not one of"},
+    {kDelivery, "pipeline_messages = \"yes\"", "delivery.pipeline_messages",
+     "expected true or false"},
     {kDelivery, "source_pool = \"missing\"", "delivery.source_pool", "no [[source_pool]]"},
     {kDelivery, "source_pool = 1", "delivery.source_pool", "expected a string"},
     {kDestNoPattern, "pattern = \"*\"", "delivery.destination[0].pattern", "bad pattern"},

@@ -87,6 +87,7 @@ pattern = "example.org"
 message_rate = "unlimited"
 connection_rate = "5/s"
 idle_timeout = "0"
+pipeline_messages = false
 
 [[source_pool]]
 name = "default"
@@ -188,6 +189,8 @@ TEST(FullConfig, DestinationsOverrideTheDeliveryDefaults) {
   EXPECT_EQ(org.message_rate, std::nullopt);  // "unlimited" lifts the default
   EXPECT_EQ(org.connection_rate, (Rate{5, seconds(1)}));
   EXPECT_EQ(org.idle_timeout, Duration::zero());
+  EXPECT_FALSE(org.pipeline_messages);
+  EXPECT_TRUE(google.pipeline_messages);  // the default
   EXPECT_EQ(org.max_connections, 10);
 
   // Before DNS answers, an MX rule cannot match; the defaults apply.

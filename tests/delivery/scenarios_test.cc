@@ -91,6 +91,36 @@ TEST_F(DeliveryScenario, campaign_rendered_per_recipient_with_verp_return_path) 
   }
 }
 
+TEST_F(DeliveryScenario, campaign_messages_pipelined_one_behind_the_other) {
+  // Without CHUNKING, each message's end of data goes out in one write with
+  // the next message's commands; a message refused at its end fails alone.
+  std::string chunks = h_.dir() + "/chunks.jsonl";
+  int port = Peer({"--pipelining", "--chunks", chunks, "--reject-data", "Dear rejectme,"});
+  h_.Start(TestConfig(port));
+  std::vector<std::string> rcpts = {"p1@a.test", "p2@a.test", "rejectme@a.test",
+                                    "p3@a.test", "p4@a.test", "p5@a.test"};
+  ASSERT_EQ(h_.SendCampaign(rcpts).size(), rcpts.size());
+  ASSERT_TRUE(h_.WaitUntilDone(20s));
+  auto finals = h_.Finals();
+  ASSERT_EQ(finals.size(), rcpts.size());
+  for (auto& [id, f] : finals) {
+    if (f.address == "rejectme@a.test") {
+      EXPECT_EQ(f.state, RecipientState::kFailed) << f.reason;
+      EXPECT_EQ(f.response.code, 554);
+      EXPECT_EQ(f.response.enhanced_status, "5.7.1");
+    } else {
+      EXPECT_EQ(f.state, RecipientState::kDelivered) << f.address << " " << f.reason;
+      EXPECT_EQ(f.response.code, 250);
+    }
+  }
+  std::set<std::string> got;
+  for (auto& r : Received()) got.insert(r["rcpt_tos"][0].get<std::string>());
+  EXPECT_EQ(got, (std::set<std::string>{"p1@a.test", "p2@a.test", "p3@a.test", "p4@a.test",
+                                        "p5@a.test"}));
+  std::string wire = ReadFile(chunks);
+  EXPECT_NE(wire.find("\\r\\n.\\r\\nMAIL FROM:<"), std::string::npos) << wire;
+}
+
 TEST_F(DeliveryScenario, deferred_then_delivered) {
   int port = Peer({"--tempfail-rcpt", "@", "--tempfail-times", "2"});
   h_.Start(TestConfig(port));

@@ -322,5 +322,226 @@ TEST(SmtpClient, NegativeGreetingIsReportedWithTheReply) {
   EXPECT_EQ(o.start_reply.code / 100, 5) << o.start_reply.ToString();
 }
 
+// --- Pipelining across messages (Send's hold_end, RFC 2920 §3.1) ---
+
+// Sends each message with hold_end and settles a held one right after the
+// next Send (or at the end): the results carry the held messages' final
+// replies, or the error that ended the connection before them.
+Outcome DeliverHolding(int port, std::vector<std::pair<Envelope, std::string>> messages,
+                       ClientOptions options = {}, int* held_count = nullptr) {
+  Outcome out;
+  int held = 0;
+  RunOnRing([](int port, std::vector<std::pair<Envelope, std::string>>* messages,
+               ClientOptions* options, Outcome* out, int* held) -> Task<void> {
+    auto addr = SocketAddress::Parse("127.0.0.1", port);
+    auto sock = co_await Connect(*addr, std::nullopt, After(5s));
+    if (!sock.ok()) {
+      out->start = sock.status();
+      co_return;
+    }
+    SmtpClientSession session(std::move(*sock), *options);
+    out->start = co_await session.Start();
+    out->caps = session.capabilities();
+    if (!out->start.ok()) co_return;
+    std::optional<size_t> pending;
+    auto settle = [&]() -> Task<void> {
+      absl::StatusOr<SmtpReply> reply = co_await session.TakeHeldReply();
+      if (reply.ok()) {
+        out->results[*pending]->data = *reply;
+        out->results[*pending]->held = false;
+      } else {
+        out->results[*pending] = reply.status();
+      }
+      pending.reset();
+    };
+    for (auto& [env, content] : *messages) {
+      auto r = co_await session.Send(env, content, /*hold_end=*/true);
+      if (pending) co_await settle();
+      bool was_held = r.ok() && r->held;
+      out->results.push_back(std::move(r));
+      if (was_held) {
+        ++*held;
+        pending = out->results.size() - 1;
+      }
+      if (!session.reusable()) break;
+    }
+    if (pending) co_await settle();
+    out->reusable_after = session.reusable();
+    co_await session.Quit();
+  }(port, &messages, &options, &out, &held));
+  if (held_count != nullptr) *held_count = held;
+  return out;
+}
+
+std::string Numbered(int n) {
+  return "From: a@salvo.test\r\nSubject: number " + std::to_string(n) +
+         "\r\n\r\n.leading dot\r\nbody " + std::to_string(n) + "\r\n";
+}
+
+TEST(SmtpClient, PipelinesTheNextMessageBehindTheEndOfData) {
+  std::string dir = TempDir();
+  ChildProcess peer;
+  int port =
+      StartAiosmtpd(peer, dir + "/out.jsonl", {"--pipelining", "--chunks", dir + "/chunks.jsonl"});
+  ASSERT_GT(port, 0);
+  int held = 0;
+  Outcome o = DeliverHolding(port,
+                             {{MakeEnvelope({"m1@peer.test"}), Numbered(1)},
+                              {MakeEnvelope({"m2@peer.test", "m2b@peer.test"}), Numbered(2)},
+                              {MakeEnvelope({"m3@peer.test"}), Numbered(3)}},
+                             {}, &held);
+  ASSERT_TRUE(o.start.ok()) << o.start;
+  EXPECT_EQ(held, 3);
+  ASSERT_EQ(o.results.size(), 3u);
+  for (auto& r : o.results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->data.code, 250) << r->data.ToString();
+    EXPECT_EQ(r->ForRecipient(0).code, 250);
+  }
+  EXPECT_TRUE(o.reusable_after);
+  // All three arrived, in order, dot-unstuffed, with their own envelopes.
+  std::vector<std::string> lines;
+  std::istringstream log(ReadFile(dir + "/out.jsonl"));
+  for (std::string line; std::getline(log, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    std::string n = std::to_string(i + 1);
+    EXPECT_NE(lines[i].find("number " + n), std::string::npos) << lines[i];
+    EXPECT_NE(lines[i].find("\\r\\n.leading dot\\r\\nbody " + n), std::string::npos) << lines[i];
+    EXPECT_NE(lines[i].find("\"m" + n + "@peer.test\""), std::string::npos) << lines[i];
+  }
+  // The end of message 1 and message 2's commands came in one write; so did
+  // message 2's end and message 3's commands.
+  std::string chunks = ReadFile(dir + "/chunks.jsonl");
+  EXPECT_NE(chunks.find("body 1\\r\\n.\\r\\nMAIL FROM:<bounce+tok@salvo.test>"), std::string::npos)
+      << chunks;
+  EXPECT_NE(chunks.find("body 2\\r\\n.\\r\\nMAIL FROM:"), std::string::npos) << chunks;
+  EXPECT_NE(chunks.find("RCPT TO:<m3@peer.test>\\r\\nDATA\\r\\n"), std::string::npos) << chunks;
+}
+
+TEST(SmtpClient, HeldMessageRejectedAtItsEndLeavesTheNextOneAlone) {
+  std::string dir = TempDir();
+  ChildProcess peer;
+  int port = StartAiosmtpd(peer, dir + "/out.jsonl", {"--pipelining", "--reject-data", "SPAM"});
+  ASSERT_GT(port, 0);
+  Outcome o = DeliverHolding(port, {{MakeEnvelope({"a@peer.test"}), "Subject: SPAM\r\n\r\nx\r\n"},
+                                    {MakeEnvelope({"b@peer.test"}), Numbered(2)}});
+  ASSERT_TRUE(o.start.ok()) << o.start;
+  ASSERT_EQ(o.results.size(), 2u);
+  ASSERT_TRUE(o.results[0].ok()) << o.results[0].status();
+  EXPECT_EQ(o.results[0]->ForRecipient(0).code, 554);
+  EXPECT_EQ(o.results[0]->ForRecipient(0).enhanced, "5.7.1");
+  ASSERT_TRUE(o.results[1].ok()) << o.results[1].status();
+  EXPECT_EQ(o.results[1]->ForRecipient(0).code, 250);
+  EXPECT_TRUE(o.reusable_after);
+  std::string log = ReadFile(dir + "/out.jsonl");
+  EXPECT_EQ(log.find("SPAM"), std::string::npos) << log;
+  EXPECT_NE(log.find("number 2"), std::string::npos) << log;
+}
+
+TEST(SmtpClient, HeldMessageGoesOutAloneWhenTheNextIsRefusedLocally) {
+  std::string dir = TempDir();
+  ChildProcess peer;
+  int port = StartAiosmtpd(peer, dir + "/out.jsonl", {"--pipelining", "--size", "300"});
+  ASSERT_GT(port, 0);
+  int held = 0;
+  Outcome o = DeliverHolding(port,
+                             {{MakeEnvelope({"a@peer.test"}), Numbered(1)},
+                              {MakeEnvelope({"b@peer.test"}), std::string(500, 'x') + "\r\n"}},
+                             {}, &held);
+  ASSERT_TRUE(o.start.ok()) << o.start;
+  EXPECT_EQ(held, 1);
+  ASSERT_EQ(o.results.size(), 2u);
+  ASSERT_TRUE(o.results[0].ok()) << o.results[0].status();
+  EXPECT_EQ(o.results[0]->ForRecipient(0).code, 250);
+  ASSERT_TRUE(o.results[1].ok());
+  EXPECT_EQ(o.results[1]->ForRecipient(0).code, 552);
+  EXPECT_TRUE(o.results[1]->ForRecipient(0).local);
+  EXPECT_NE(ReadFile(dir + "/out.jsonl").find("number 1"), std::string::npos);
+}
+
+TEST(SmtpClient, ConnectionLostAtAHeldEndFailsItAndTheNextMessage) {
+  std::string dir = TempDir();
+  chmod(dir.c_str(), 0777);
+  ChildProcess sink;
+  int port = StartSmtpSink(sink, dir, {"-q", "."});  // disconnects instead of answering "."
+  ASSERT_GT(port, 0);
+  Outcome o = DeliverHolding(port, {{MakeEnvelope({"a@peer.test"}), Numbered(1)},
+                                    {MakeEnvelope({"b@peer.test"}), Numbered(2)}});
+  ASSERT_TRUE(o.start.ok()) << o.start;
+  ASSERT_EQ(o.results.size(), 2u);
+  EXPECT_FALSE(o.results[0].ok());
+  EXPECT_FALSE(o.results[1].ok());
+  EXPECT_FALSE(o.reusable_after);
+}
+
+TEST(SmtpClient, Reply421AtAHeldEndAnswersTheNextMessageToo) {
+  std::string dir = TempDir();
+  chmod(dir.c_str(), 0777);
+  ChildProcess sink;
+  int port = StartSmtpSink(sink, dir, {"-Q", "."});  // 421 and disconnect at "."
+  ASSERT_GT(port, 0);
+  Outcome o = DeliverHolding(port, {{MakeEnvelope({"a@peer.test"}), Numbered(1)},
+                                    {MakeEnvelope({"b@peer.test"}), Numbered(2)}});
+  ASSERT_TRUE(o.start.ok()) << o.start;
+  ASSERT_EQ(o.results.size(), 2u);
+  ASSERT_TRUE(o.results[0].ok()) << o.results[0].status();
+  EXPECT_EQ(o.results[0]->ForRecipient(0).code, 421);
+  ASSERT_TRUE(o.results[1].ok()) << o.results[1].status();
+  EXPECT_EQ(o.results[1]->ForRecipient(0).code, 421);
+  EXPECT_TRUE(o.results[1]->ForRecipient(0).transient());
+  EXPECT_FALSE(o.reusable_after);
+}
+
+TEST(SmtpClient, SmtpSinkTakesAPipelinedRunOfMessages) {
+  std::string dir = TempDir();
+  chmod(dir.c_str(), 0777);
+  ChildProcess sink;
+  int port = StartSmtpSink(sink, dir);
+  ASSERT_GT(port, 0);
+  std::vector<std::pair<Envelope, std::string>> messages;
+  for (int i = 1; i <= 5; ++i) {
+    messages.push_back({MakeEnvelope({"r" + std::to_string(i) + "@peer.test"}), Numbered(i)});
+  }
+  int held = 0;
+  Outcome o = DeliverHolding(port, messages, {}, &held);
+  ASSERT_TRUE(o.start.ok()) << o.start;
+  EXPECT_FALSE(o.caps.chunking);
+  EXPECT_EQ(held, 5);
+  ASSERT_EQ(o.results.size(), 5u);
+  for (auto& r : o.results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->data.code, 250) << r->data.ToString();
+  }
+  std::string dump;
+  for (auto& f : std::filesystem::directory_iterator(dir)) dump += ReadFile(f.path());
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_NE(dump.find("X-Rcpt-Args: <r" + std::to_string(i) + "@peer.test>"), std::string::npos)
+        << dump;
+    EXPECT_NE(dump.find("body " + std::to_string(i)), std::string::npos);
+  }
+}
+
+TEST(SmtpClient, PipelineMessagesOffNeverHolds) {
+  std::string dir = TempDir();
+  ChildProcess peer;
+  int port = StartAiosmtpd(peer, dir + "/out.jsonl", {"--pipelining"});
+  ASSERT_GT(port, 0);
+  ClientOptions options;
+  options.pipeline_messages = false;
+  int held = 0;
+  Outcome o = DeliverHolding(
+      port,
+      {{MakeEnvelope({"a@peer.test"}), Numbered(1)}, {MakeEnvelope({"b@peer.test"}), Numbered(2)}},
+      options, &held);
+  ASSERT_TRUE(o.start.ok()) << o.start;
+  EXPECT_EQ(held, 0);
+  ASSERT_EQ(o.results.size(), 2u);
+  for (auto& r : o.results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->data.code, 250);
+  }
+}
+
 }  // namespace
 }  // namespace salvo::smtp

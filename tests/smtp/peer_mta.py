@@ -12,6 +12,9 @@ port, so that MX hosts on several loopback addresses share the port the
 client is told to use), --events (a JSON line per connection opened and
 closed and per message, with times, for shaping checks) and --drop-in-data N
 (close the connection instead of answering the first N DATA transactions).
+Pipelining tests use --chunks (a JSON line per chunk of bytes as read from a
+connection, to see what the client sent in one write) and --reject-data
+(answer 554 at the end of data to a message whose content matches).
 """
 import argparse
 import asyncio
@@ -75,6 +78,9 @@ class Handler:
             log_event(self.args, "dropped", peer="%s:%d" % session.peer[:2])
             server.transport.close()
             return "421 4.4.2 closing"
+        content = envelope.original_content.decode("utf-8", "surrogateescape")
+        if self.args.reject_data and re.search(self.args.reject_data, content):
+            return "554 5.7.1 message content rejected"
         log_event(self.args, "message", peer="%s:%d" % session.peer[:2],
                   rcpts=len(envelope.rcpt_tos))
         record = {
@@ -82,7 +88,7 @@ class Handler:
             "mail_options": envelope.mail_options,
             "rcpt_tos": envelope.rcpt_tos,
             "rcpt_options": envelope.rcpt_options,
-            "content": envelope.original_content.decode("utf-8", "surrogateescape"),
+            "content": content,
             "tls": session.ssl is not None,
             "ehlo": session.host_name,
             "peer": session.peer[0],
@@ -111,6 +117,8 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--events")
     p.add_argument("--drop-in-data", type=int, default=0)
+    p.add_argument("--chunks")
+    p.add_argument("--reject-data")
     args = p.parse_args()
 
     tls_context = None
@@ -127,6 +135,13 @@ def main():
                 self._peer_text = "%s:%d" % peer[:2]
                 log_event(args, "connect", peer=self._peer_text)
             super().connection_made(transport)
+
+        def data_received(self, data):
+            if args.chunks:
+                with open(args.chunks, "a") as f:
+                    f.write(json.dumps({"peer": getattr(self, "_peer_text", "?"),
+                                        "data": data.decode("latin-1")}) + "\n")
+            super().data_received(data)
 
         def connection_lost(self, exc):
             log_event(args, "disconnect", peer=getattr(self, "_peer_text", "?"))
