@@ -85,7 +85,8 @@ class DeliverySession {
   bool RecordOutcomes(Batch& batch, size_t count,
                       const absl::StatusOr<smtp::TransactionResult>& result);
   // Reads the held transaction's final reply (sending its content first if
-  // no Send has) and records its outcomes.
+  // no Send has) and records its outcomes. At shutdown an unsent one is
+  // released untried instead.
   Task<void> SettleHeld();
   std::string& rendered() { return render_buffers_[render_index_]; }
   // Waits for the site's next message slot; false if shutdown interrupted.

@@ -124,6 +124,8 @@ class SmtpClientSession {
   Task<absl::StatusOr<SmtpReply>> TakeHeldReply();
   // A held message whose reply has not been taken.
   bool holding() const { return held_end_.has_value() || held_reply_.has_value(); }
+  // A held message not yet written (nothing of its content has left).
+  bool holding_unsent() const { return held_end_.has_value(); }
   // Polite end: QUIT, wait briefly for 221, close. A held message not yet
   // sent is dropped unsent (take its reply first).
   Task<void> Quit();

@@ -76,14 +76,18 @@ struct Outcome {
   std::vector<absl::StatusOr<TransactionResult>> results;
   bool reusable_after = false;
   Capabilities caps;
+  int held = 0;  // messages whose end Send held back
 };
 
 // Connects to 127.0.0.1:port, starts a session and sends each message.
+// `hold`: with Send's hold_end, settling a held message right after the next
+// Send (or at the end): its result then carries its final reply, or the
+// error that ended the connection before it.
 Outcome Deliver(int port, std::vector<std::pair<Envelope, std::string>> messages,
-                ClientOptions options = {}) {
+                ClientOptions options = {}, bool hold = false) {
   Outcome out;
   RunOnRing([](int port, std::vector<std::pair<Envelope, std::string>>* messages,
-               ClientOptions* options, Outcome* out) -> Task<void> {
+               ClientOptions* options, bool hold, Outcome* out) -> Task<void> {
     auto addr = SocketAddress::Parse("127.0.0.1", port);
     auto sock = co_await Connect(*addr, std::nullopt, After(5s));
     if (!sock.ok()) {
@@ -95,13 +99,32 @@ Outcome Deliver(int port, std::vector<std::pair<Envelope, std::string>> messages
     out->start_reply = session.last_reply();
     out->caps = session.capabilities();
     if (!out->start.ok()) co_return;
+    std::optional<size_t> pending;
+    auto settle = [&]() -> Task<void> {
+      absl::StatusOr<SmtpReply> reply = co_await session.TakeHeldReply();
+      if (reply.ok()) {
+        out->results[*pending]->data = *reply;
+        out->results[*pending]->held = false;
+      } else {
+        out->results[*pending] = reply.status();
+      }
+      pending.reset();
+    };
     for (auto& [env, content] : *messages) {
-      out->results.push_back(co_await session.Send(env, content));
+      auto r = co_await session.Send(env, content, hold);
+      if (pending) co_await settle();
+      bool was_held = r.ok() && r->held;
+      out->results.push_back(std::move(r));
+      if (was_held) {
+        ++out->held;
+        pending = out->results.size() - 1;
+      }
       if (!session.reusable()) break;
     }
+    if (pending) co_await settle();
     out->reusable_after = session.reusable();
     co_await session.Quit();
-  }(port, &messages, &options, &out));
+  }(port, &messages, &options, hold, &out));
   return out;
 }
 
@@ -324,58 +347,17 @@ TEST(SmtpClient, NegativeGreetingIsReportedWithTheReply) {
 
 // --- Pipelining across messages (Send's hold_end, RFC 2920 §3.1) ---
 
-// Sends each message with hold_end and settles a held one right after the
-// next Send (or at the end): the results carry the held messages' final
-// replies, or the error that ended the connection before them.
-Outcome DeliverHolding(int port, std::vector<std::pair<Envelope, std::string>> messages,
-                       ClientOptions options = {}, int* held_count = nullptr) {
-  Outcome out;
-  int held = 0;
-  RunOnRing([](int port, std::vector<std::pair<Envelope, std::string>>* messages,
-               ClientOptions* options, Outcome* out, int* held) -> Task<void> {
-    auto addr = SocketAddress::Parse("127.0.0.1", port);
-    auto sock = co_await Connect(*addr, std::nullopt, After(5s));
-    if (!sock.ok()) {
-      out->start = sock.status();
-      co_return;
-    }
-    SmtpClientSession session(std::move(*sock), *options);
-    out->start = co_await session.Start();
-    out->caps = session.capabilities();
-    if (!out->start.ok()) co_return;
-    std::optional<size_t> pending;
-    auto settle = [&]() -> Task<void> {
-      absl::StatusOr<SmtpReply> reply = co_await session.TakeHeldReply();
-      if (reply.ok()) {
-        out->results[*pending]->data = *reply;
-        out->results[*pending]->held = false;
-      } else {
-        out->results[*pending] = reply.status();
-      }
-      pending.reset();
-    };
-    for (auto& [env, content] : *messages) {
-      auto r = co_await session.Send(env, content, /*hold_end=*/true);
-      if (pending) co_await settle();
-      bool was_held = r.ok() && r->held;
-      out->results.push_back(std::move(r));
-      if (was_held) {
-        ++*held;
-        pending = out->results.size() - 1;
-      }
-      if (!session.reusable()) break;
-    }
-    if (pending) co_await settle();
-    out->reusable_after = session.reusable();
-    co_await session.Quit();
-  }(port, &messages, &options, &out, &held));
-  if (held_count != nullptr) *held_count = held;
-  return out;
-}
-
 std::string Numbered(int n) {
   return "From: a@salvo.test\r\nSubject: number " + std::to_string(n) +
          "\r\n\r\n.leading dot\r\nbody " + std::to_string(n) + "\r\n";
+}
+
+// Messages 1 and 2 to a@ and b@peer.test, with hold_end.
+Outcome DeliverTwoHolding(int port) {
+  return Deliver(
+      port,
+      {{MakeEnvelope({"a@peer.test"}), Numbered(1)}, {MakeEnvelope({"b@peer.test"}), Numbered(2)}},
+      {}, /*hold=*/true);
 }
 
 TEST(SmtpClient, PipelinesTheNextMessageBehindTheEndOfData) {
@@ -384,14 +366,13 @@ TEST(SmtpClient, PipelinesTheNextMessageBehindTheEndOfData) {
   int port =
       StartAiosmtpd(peer, dir + "/out.jsonl", {"--pipelining", "--chunks", dir + "/chunks.jsonl"});
   ASSERT_GT(port, 0);
-  int held = 0;
-  Outcome o = DeliverHolding(port,
-                             {{MakeEnvelope({"m1@peer.test"}), Numbered(1)},
-                              {MakeEnvelope({"m2@peer.test", "m2b@peer.test"}), Numbered(2)},
-                              {MakeEnvelope({"m3@peer.test"}), Numbered(3)}},
-                             {}, &held);
+  Outcome o = Deliver(port,
+                      {{MakeEnvelope({"m1@peer.test"}), Numbered(1)},
+                       {MakeEnvelope({"m2@peer.test", "m2b@peer.test"}), Numbered(2)},
+                       {MakeEnvelope({"m3@peer.test"}), Numbered(3)}},
+                      {}, /*hold=*/true);
   ASSERT_TRUE(o.start.ok()) << o.start;
-  EXPECT_EQ(held, 3);
+  EXPECT_EQ(o.held, 3);
   ASSERT_EQ(o.results.size(), 3u);
   for (auto& r : o.results) {
     ASSERT_TRUE(r.ok()) << r.status();
@@ -424,9 +405,12 @@ TEST(SmtpClient, HeldMessageRejectedAtItsEndLeavesTheNextOneAlone) {
   ChildProcess peer;
   int port = StartAiosmtpd(peer, dir + "/out.jsonl", {"--pipelining", "--reject-data", "SPAM"});
   ASSERT_GT(port, 0);
-  Outcome o = DeliverHolding(port, {{MakeEnvelope({"a@peer.test"}), "Subject: SPAM\r\n\r\nx\r\n"},
-                                    {MakeEnvelope({"b@peer.test"}), Numbered(2)}});
+  Outcome o = Deliver(port,
+                      {{MakeEnvelope({"a@peer.test"}), "Subject: SPAM\r\n\r\nx\r\n"},
+                       {MakeEnvelope({"b@peer.test"}), Numbered(2)}},
+                      {}, /*hold=*/true);
   ASSERT_TRUE(o.start.ok()) << o.start;
+  EXPECT_EQ(o.held, 2);  // the last one too, settled at the end
   ASSERT_EQ(o.results.size(), 2u);
   ASSERT_TRUE(o.results[0].ok()) << o.results[0].status();
   EXPECT_EQ(o.results[0]->ForRecipient(0).code, 554);
@@ -444,13 +428,12 @@ TEST(SmtpClient, HeldMessageGoesOutAloneWhenTheNextIsRefusedLocally) {
   ChildProcess peer;
   int port = StartAiosmtpd(peer, dir + "/out.jsonl", {"--pipelining", "--size", "300"});
   ASSERT_GT(port, 0);
-  int held = 0;
-  Outcome o = DeliverHolding(port,
-                             {{MakeEnvelope({"a@peer.test"}), Numbered(1)},
-                              {MakeEnvelope({"b@peer.test"}), std::string(500, 'x') + "\r\n"}},
-                             {}, &held);
+  Outcome o = Deliver(port,
+                      {{MakeEnvelope({"a@peer.test"}), Numbered(1)},
+                       {MakeEnvelope({"b@peer.test"}), std::string(500, 'x') + "\r\n"}},
+                      {}, /*hold=*/true);
   ASSERT_TRUE(o.start.ok()) << o.start;
-  EXPECT_EQ(held, 1);
+  EXPECT_EQ(o.held, 1);
   ASSERT_EQ(o.results.size(), 2u);
   ASSERT_TRUE(o.results[0].ok()) << o.results[0].status();
   EXPECT_EQ(o.results[0]->ForRecipient(0).code, 250);
@@ -466,9 +449,9 @@ TEST(SmtpClient, ConnectionLostAtAHeldEndFailsItAndTheNextMessage) {
   ChildProcess sink;
   int port = StartSmtpSink(sink, dir, {"-q", "."});  // disconnects instead of answering "."
   ASSERT_GT(port, 0);
-  Outcome o = DeliverHolding(port, {{MakeEnvelope({"a@peer.test"}), Numbered(1)},
-                                    {MakeEnvelope({"b@peer.test"}), Numbered(2)}});
+  Outcome o = DeliverTwoHolding(port);
   ASSERT_TRUE(o.start.ok()) << o.start;
+  EXPECT_EQ(o.held, 1);
   ASSERT_EQ(o.results.size(), 2u);
   EXPECT_FALSE(o.results[0].ok());
   EXPECT_FALSE(o.results[1].ok());
@@ -481,9 +464,9 @@ TEST(SmtpClient, Reply421AtAHeldEndAnswersTheNextMessageToo) {
   ChildProcess sink;
   int port = StartSmtpSink(sink, dir, {"-Q", "."});  // 421 and disconnect at "."
   ASSERT_GT(port, 0);
-  Outcome o = DeliverHolding(port, {{MakeEnvelope({"a@peer.test"}), Numbered(1)},
-                                    {MakeEnvelope({"b@peer.test"}), Numbered(2)}});
+  Outcome o = DeliverTwoHolding(port);
   ASSERT_TRUE(o.start.ok()) << o.start;
+  EXPECT_EQ(o.held, 1);
   ASSERT_EQ(o.results.size(), 2u);
   ASSERT_TRUE(o.results[0].ok()) << o.results[0].status();
   EXPECT_EQ(o.results[0]->ForRecipient(0).code, 421);
@@ -503,11 +486,10 @@ TEST(SmtpClient, SmtpSinkTakesAPipelinedRunOfMessages) {
   for (int i = 1; i <= 5; ++i) {
     messages.push_back({MakeEnvelope({"r" + std::to_string(i) + "@peer.test"}), Numbered(i)});
   }
-  int held = 0;
-  Outcome o = DeliverHolding(port, messages, {}, &held);
+  Outcome o = Deliver(port, messages, {}, /*hold=*/true);
   ASSERT_TRUE(o.start.ok()) << o.start;
   EXPECT_FALSE(o.caps.chunking);
-  EXPECT_EQ(held, 5);
+  EXPECT_EQ(o.held, 5);
   ASSERT_EQ(o.results.size(), 5u);
   for (auto& r : o.results) {
     ASSERT_TRUE(r.ok()) << r.status();
@@ -529,13 +511,12 @@ TEST(SmtpClient, PipelineMessagesOffNeverHolds) {
   ASSERT_GT(port, 0);
   ClientOptions options;
   options.pipeline_messages = false;
-  int held = 0;
-  Outcome o = DeliverHolding(
+  Outcome o = Deliver(
       port,
       {{MakeEnvelope({"a@peer.test"}), Numbered(1)}, {MakeEnvelope({"b@peer.test"}), Numbered(2)}},
-      options, &held);
+      options, /*hold=*/true);
   ASSERT_TRUE(o.start.ok()) << o.start;
-  EXPECT_EQ(held, 0);
+  EXPECT_EQ(o.held, 0);
   ASSERT_EQ(o.results.size(), 2u);
   for (auto& r : o.results) {
     ASSERT_TRUE(r.ok()) << r.status();
