@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fmt/format.h"
 #include "gtest/gtest.h"
 #include "tests/engine/ring_fixture.h"
 #include "tests/support/child_process.h"
@@ -348,8 +349,8 @@ TEST(SmtpClient, NegativeGreetingIsReportedWithTheReply) {
 // --- Pipelining across messages (Send's hold_end, RFC 2920 §3.1) ---
 
 std::string Numbered(int n) {
-  return "From: a@salvo.test\r\nSubject: number " + std::to_string(n) +
-         "\r\n\r\n.leading dot\r\nbody " + std::to_string(n) + "\r\n";
+  return fmt::format(
+      "From: a@salvo.test\r\nSubject: number {0}\r\n\r\n.leading dot\r\nbody {0}\r\n", n);
 }
 
 // Messages 1 and 2 to a@ and b@peer.test, with hold_end.
@@ -386,10 +387,11 @@ TEST(SmtpClient, PipelinesTheNextMessageBehindTheEndOfData) {
   for (std::string line; std::getline(log, line);) lines.push_back(line);
   ASSERT_EQ(lines.size(), 3u);
   for (int i = 0; i < 3; ++i) {
-    std::string n = std::to_string(i + 1);
-    EXPECT_NE(lines[i].find("number " + n), std::string::npos) << lines[i];
-    EXPECT_NE(lines[i].find("\\r\\n.leading dot\\r\\nbody " + n), std::string::npos) << lines[i];
-    EXPECT_NE(lines[i].find("\"m" + n + "@peer.test\""), std::string::npos) << lines[i];
+    int n = i + 1;
+    EXPECT_NE(lines[i].find(fmt::format("number {}", n)), std::string::npos) << lines[i];
+    EXPECT_NE(lines[i].find(fmt::format("\\r\\n.leading dot\\r\\nbody {}", n)), std::string::npos)
+        << lines[i];
+    EXPECT_NE(lines[i].find(fmt::format("\"m{}@peer.test\"", n)), std::string::npos) << lines[i];
   }
   // The end of message 1 and message 2's commands came in one write; so did
   // message 2's end and message 3's commands.
@@ -484,7 +486,7 @@ TEST(SmtpClient, SmtpSinkTakesAPipelinedRunOfMessages) {
   ASSERT_GT(port, 0);
   std::vector<std::pair<Envelope, std::string>> messages;
   for (int i = 1; i <= 5; ++i) {
-    messages.push_back({MakeEnvelope({"r" + std::to_string(i) + "@peer.test"}), Numbered(i)});
+    messages.push_back({MakeEnvelope({fmt::format("r{}@peer.test", i)}), Numbered(i)});
   }
   Outcome o = Deliver(port, messages, {}, /*hold=*/true);
   ASSERT_TRUE(o.start.ok()) << o.start;
@@ -498,9 +500,8 @@ TEST(SmtpClient, SmtpSinkTakesAPipelinedRunOfMessages) {
   std::string dump;
   for (auto& f : std::filesystem::directory_iterator(dir)) dump += ReadFile(f.path());
   for (int i = 1; i <= 5; ++i) {
-    EXPECT_NE(dump.find("X-Rcpt-Args: <r" + std::to_string(i) + "@peer.test>"), std::string::npos)
-        << dump;
-    EXPECT_NE(dump.find("body " + std::to_string(i)), std::string::npos);
+    EXPECT_NE(dump.find(fmt::format("X-Rcpt-Args: <r{}@peer.test>", i)), std::string::npos) << dump;
+    EXPECT_NE(dump.find(fmt::format("body {}", i)), std::string::npos);
   }
 }
 
