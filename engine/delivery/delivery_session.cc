@@ -357,7 +357,10 @@ Task<void> DeliverySession::SettleHeld() {
   held_.reset();
   // At shutdown, a held message none of whose content has left goes back
   // untried (its batch releases it) rather than start I/O past the grace.
-  if (shard_.stopping() && conn_->session->holding_unsent()) co_return;
+  if (shard_.stopping() && conn_->session->holding_unsent()) {
+    conn_->session->DropUnsent();
+    co_return;
+  }
   absl::StatusOr<smtp::SmtpReply> reply = co_await conn_->session->TakeHeldReply();
   absl::StatusOr<smtp::TransactionResult> result;
   if (reply.ok()) {

@@ -126,6 +126,12 @@ class SmtpClientSession {
   bool holding() const { return held_end_.has_value() || held_reply_.has_value(); }
   // A held message not yet written (nothing of its content has left).
   bool holding_unsent() const { return held_end_.has_value(); }
+  // Gives up a held message not yet written. The server waits for its
+  // content, so the connection is of no further use (only Quit()).
+  void DropUnsent() {
+    held_end_.reset();
+    reusable_ = false;
+  }
   // Polite end: QUIT, wait briefly for 221, close. A held message not yet
   // sent is dropped unsent (take its reply first).
   Task<void> Quit();

@@ -525,5 +525,45 @@ TEST(SmtpClient, PipelineMessagesOffNeverHolds) {
   }
 }
 
+TEST(SmtpClient, DroppedUnsentHeldMessageNeverReachesTheServer) {
+  std::string dir = TempDir();
+  ChildProcess peer;
+  int port = StartAiosmtpd(peer, dir + "/out.jsonl", {"--pipelining"});
+  ASSERT_GT(port, 0);
+  struct Seen {
+    absl::StatusOr<TransactionResult> first = absl::UnknownError("not run");
+    bool unsent = false;
+    bool reusable = true;
+    absl::Status next;
+  } seen;
+  std::string content = Numbered(1);
+  RunOnRing([](int port, std::string* content, Seen* seen) -> Task<void> {
+    // Every argument named first: g++ 12 mishandles temporaries in co_await.
+    auto addr = SocketAddress::Parse("127.0.0.1", port);
+    auto sock = co_await Connect(*addr, std::nullopt, After(5s));
+    if (!sock.ok()) co_return;
+    ClientOptions options;
+    SmtpClientSession session(std::move(*sock), options);
+    absl::Status started = co_await session.Start();
+    if (!started.ok()) co_return;
+    Envelope first = MakeEnvelope({"a@peer.test"});
+    Envelope second = MakeEnvelope({"b@peer.test"});
+    seen->first = co_await session.Send(first, *content, true);
+    seen->unsent = session.holding_unsent();
+    session.DropUnsent();
+    seen->reusable = session.reusable();
+    auto next = co_await session.Send(second, *content, false);
+    seen->next = next.status();
+    co_await session.Quit();
+  }(port, &content, &seen));
+  ASSERT_TRUE(seen.first.ok()) << seen.first.status();
+  EXPECT_TRUE(seen.first->held);
+  EXPECT_TRUE(seen.unsent);
+  EXPECT_FALSE(seen.reusable);
+  EXPECT_TRUE(absl::IsFailedPrecondition(seen.next)) << seen.next;
+  peer.Stop();  // flushes nothing more: the transaction never ended
+  EXPECT_EQ(ReadFile(dir + "/out.jsonl"), "");
+}
+
 }  // namespace
 }  // namespace salvo::smtp
