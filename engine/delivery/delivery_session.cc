@@ -60,7 +60,12 @@ Task<void> DeliverySession::Run() {
            messages_ < site_.policy().max_messages_per_connection) {
       std::optional<Batch> batch = path_.Take();
       if (!batch) {
-        co_await SettleHeld();
+        if (held_) {
+          // Settling waits on the network: work may arrive meanwhile, and
+          // nobody wakes a session that is not parked. Look again first.
+          co_await SettleHeld();
+          continue;
+        }
         bool work = co_await Park();
         if (!work) break;
         continue;

@@ -184,6 +184,29 @@ TEST_F(Shaping, one_connection_is_reused_for_every_message) {
   EXPECT_EQ(ev.disconnects, 1);  // QUIT at shutdown
 }
 
+TEST_F(Shaping, work_arriving_while_a_held_message_settles_reuses_the_connection) {
+  // The peer answers each end of data after 1 s. The first message is held
+  // (pipelining across messages) and settled with no work left; the second
+  // arrives during that second and must go on the same connection at once,
+  // not wait out the 10 s idle timeout of a session nobody woke.
+  Config c = TestConfig(Peer({"--data-delay", "1"}));
+  c.delivery.defaults.max_connections = 1;
+  c.delivery.defaults.idle_timeout = 10s;
+  h_.Start(c);
+  auto start = std::chrono::steady_clock::now();
+  h_.Send({"first@a.test"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  h_.Send({"second@a.test"});
+  ASSERT_TRUE(h_.WaitUntilDone(20s));
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ExpectAllDelivered();
+  EXPECT_LT(took, 6.0);
+  h_.Stop();
+  PeerEvents ev = ReadEventsOnceClosed(events_);
+  EXPECT_EQ(ev.message_times.size(), 2u);
+  EXPECT_EQ(ev.connects, 1);
+}
+
 TEST_F(Shaping, site_shared_by_domains_on_two_shards_is_capped_once) {
   // Two domains owned by different shards whose MX host is the same.
   std::string d0, d1;

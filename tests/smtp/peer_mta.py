@@ -14,7 +14,8 @@ closed and per message, with times, for shaping checks) and --drop-in-data N
 (close the connection instead of answering the first N DATA transactions).
 Pipelining tests use --chunks (a JSON line per chunk of bytes as read from a
 connection, to see what the client sent in one write) and --reject-data
-(answer 554 at the end of data to a message whose content matches).
+(answer 554 at the end of data to a message whose content matches);
+--data-delay S waits S seconds before answering the end of data.
 """
 import argparse
 import asyncio
@@ -73,6 +74,8 @@ class Handler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.args.data_delay:
+            await asyncio.sleep(self.args.data_delay)
         self.data_seen += 1
         if self.data_seen <= self.args.drop_in_data:
             log_event(self.args, "dropped", peer="%s:%d" % session.peer[:2])
@@ -119,6 +122,7 @@ def main():
     p.add_argument("--drop-in-data", type=int, default=0)
     p.add_argument("--chunks")
     p.add_argument("--reject-data")
+    p.add_argument("--data-delay", type=float, default=0)
     args = p.parse_args()
 
     tls_context = None
