@@ -122,8 +122,6 @@ class SmtpClientSession {
   // came (the message may or may not have been taken), or no message is
   // held.
   Task<absl::StatusOr<SmtpReply>> TakeHeldReply();
-  // A held message whose reply has not been taken.
-  bool holding() const { return held_end_.has_value() || held_reply_.has_value(); }
   // A held message not yet written (nothing of its content has left).
   bool holding_unsent() const { return held_end_.has_value(); }
   // Gives up a held message not yet written. The server waits for its
