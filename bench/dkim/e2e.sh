@@ -24,16 +24,27 @@ trap 'pb_sink_stop dkim-sink' EXIT
 for rep in $(seq 1 "$REPS"); do
   for mode in $MODES; do
     sink0="$(pb_cg_usage_s dkim-sink)"
-    "$BUILD/bench/dkim/dkim_e2e_bench" --port="$PORT" --dkim="$mode" --messages="$N" \
-      --size="$SIZE" --shards="$SHARDS" --threads="$THREADS" --domains="$DOMAINS" "${extra[@]}"
-    # The sink's CPU is taken out of the machine's 2 cores when judging how
+    out="$("$BUILD/bench/dkim/dkim_e2e_bench" --port="$PORT" --dkim="$mode" --messages="$N" \
+      --size="$SIZE" --shards="$SHARDS" --threads="$THREADS" --domains="$DOMAINS" "${extra[@]}")"
+    echo "$out"
+    # The sink's CPU is taken out of the machine's cores when judging how
     # close signed throughput comes to the signing ceiling (docs/benchmarks/dkim.md).
-    echo "smtp-sink CPU: $(pb_calc "($(pb_cg_usage_s dkim-sink) - $sink0) * 1000 / $N") ms/msg ($mode)," \
-      "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    sink_ms="$(pb_calc "($(pb_cg_usage_s dkim-sink) - $sink0) * 1000 / $N")"
+    echo "smtp-sink CPU: $sink_ms ms/msg ($mode), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    # Issue 9's ratio: the rate over what signing alone would make on the
+    # cores the sink leaves, at the ceiling the bench measured right after the
+    # run on the same messages (one thread, nothing else running).
+    rate="$(sed -n 's/.* s, \([0-9]*\) msgs\/s,.*/\1/p' <<< "$out")"
+    ceiling="$(sed -n 's/.*signing ceiling for these messages.*: \([0-9]*\) msgs\/s/\1/p' <<< "$out")"
+    if [ -n "$rate" ] && [ -n "$ceiling" ]; then
+      cores="$(nproc)"
+      echo "issue 9 ratio ($mode): $rate / (($cores - $(pb_calc "$sink_ms * $rate / 1000") sink cores)" \
+        "x $ceiling) = $(pb_calc "100 * $rate / (($cores - $sink_ms * $rate / 1000) * $ceiling)")%"
+    fi
   done
 done
 echo "smtp-sink counted $(pb_sink_count dkim-sink) messages"
-echo "== signing ceiling on this machine now (dkim_micro, one thread):"
+echo "== dkim_micro (10 KB message, one thread) for comparison with earlier runs:"
 "$BUILD/bench/dkim/dkim_micro" --benchmark_filter='Sign' --benchmark_min_time=0.3 2>/dev/null |
   grep -E '^BM_' || true
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
