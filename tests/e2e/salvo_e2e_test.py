@@ -380,8 +380,11 @@ class SalvoEndToEnd(unittest.TestCase):
             return text, values
 
         smtp_connections = 'salvo_server_connections_total{daemon="smtpd",listener="smtp"}'
-        # start_salvo's readiness probe connected once already.
-        probes = scrape()[1].get(smtp_connections, 0)
+        # start_salvo's readiness probe connected once already; the listener's
+        # shard counts it when it takes the connection, which may come after
+        # the API's shard answers a first scrape.
+        probes = wait_for(lambda: scrape()[1].get(smtp_connections, 0), 30,
+                          "the readiness probe's connection to be counted")
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as c:
             c.ehlo("client.test")
             self.assertEqual(c.sendmail("app@sender.test", ["a@example.test", "b@example.test"],
