@@ -10,7 +10,8 @@
 //
 //   dkim_e2e_bench --port=2526 --dkim=none|rsa|ed25519|dual [--messages=20000]
 //                  [--domains=200] [--mx-hosts=10] [--size=4096] [--shards=2]
-//                  [--connections=20] [--threads=2] [--campaign]
+//                  [--connections=20] [--threads=2] [--backlog-wait-us=2000]
+//                  [--campaign]
 //
 // Prints the delivery rate and this process's CPU time per message, in all
 // and by thread (rings, signing pool, spool threads); with signing on, then
@@ -58,6 +59,7 @@ struct Args {
   int shards = 2;
   int connections = 20;
   int threads = 2;
+  int backlog_wait_us = 2000;  // [dkim] backlog_wait
   bool campaign = false;
   std::string dkim = "none";
   std::string dir = "/tmp/salvo-dkim-e2e-bench";
@@ -199,6 +201,7 @@ void Inject(queue::Spool& spool, const Args& a) {
 std::optional<DkimConfig> DkimFor(const Args& a) {
   DkimConfig c;
   c.signing_threads = a.threads;
+  c.backlog_wait = std::chrono::microseconds(a.backlog_wait_us);
   std::vector<std::pair<crypto::DkimKeyType, std::string>> kinds;
   if (a.dkim == "rsa" || a.dkim == "dual") kinds.emplace_back(crypto::DkimKeyType::kRsa, "r");
   if (a.dkim == "ed25519" || a.dkim == "dual") {
@@ -244,7 +247,8 @@ bool ParseArgs(int argc, char** argv, Args& a) {
     if (Flag(argv[i], "--port", &a.port) || Flag(argv[i], "--messages", &a.messages) ||
         Flag(argv[i], "--domains", &a.domains) || Flag(argv[i], "--mx-hosts", &a.mx_hosts) ||
         Flag(argv[i], "--size", &a.size) || Flag(argv[i], "--shards", &a.shards) ||
-        Flag(argv[i], "--connections", &a.connections) || Flag(argv[i], "--threads", &a.threads)) {
+        Flag(argv[i], "--connections", &a.connections) || Flag(argv[i], "--threads", &a.threads) ||
+        Flag(argv[i], "--backlog-wait-us", &a.backlog_wait_us)) {
       continue;
     }
     if (std::strcmp(argv[i], "--campaign") == 0) {

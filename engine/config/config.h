@@ -224,6 +224,10 @@ struct DkimConfig {
   std::vector<std::string> oversigned_headers = {"From"};
   bool sign_subdomains = true;
   int signing_threads = 2;
+  // While the signing pool has more queued work than twice this, a shard
+  // going to sleep waits up to this long for more completions (zero: never);
+  // Ring::SetWakeBatching. Fixed at start.
+  Duration backlog_wait = std::chrono::milliseconds(2);
   Duration expire_after = Duration::zero();                    // x=; zero: none
   DkimMissingKey missing_key = DkimMissingKey::kSendUnsigned;  // also: signing failed
   // At campaign submission: a From domain without a key, a marketing campaign

@@ -178,6 +178,7 @@ max_auth_failures = 10
 canonicalization = "relaxed/relaxed"
 sign_subdomains = true
 signing_threads = 2
+backlog_wait = "2ms"               # shards wake less often while signing is backlogged; 0s: off
 expire_after = "0s"                # x= after this; 0s: none
 missing_key = "send-unsigned"      # or "defer"
 campaign_checks = "warn"           # "off", "warn" or "error" at campaign submission

@@ -17,6 +17,7 @@ namespace salvo::config_internal {
 namespace {
 
 using std::chrono::hours;
+using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 absl::StatusOr<std::string> SigningDomain(std::string_view text) {
@@ -157,6 +158,7 @@ void ReadDkim(TableReader& root, DkimConfig* out) {
   CheckOversigned(*t, *out);
   t->Bool("sign_subdomains", &out->sign_subdomains);
   t->Int("signing_threads", 1, 64, &out->signing_threads);
+  t->Duration("backlog_wait", seconds(0), milliseconds(50), &out->backlog_wait);
   t->Duration("expire_after", seconds(0), hours(24 * 365), &out->expire_after);
   t->Enum("missing_key",
           {{"send-unsigned", DkimMissingKey::kSendUnsigned}, {"defer", DkimMissingKey::kDefer}},

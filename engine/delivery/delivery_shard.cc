@@ -51,10 +51,25 @@ absl::Status DeliveryShard::Init() {
 
 Task<void> DeliveryShard::Run() {
   Ring::StopCallback on_stop(ring_, [this] { stop_alarm_.Wake(); });
+  BatchWakeUpsBehindSigning();
   tasks_.Spawn(Tick());
   if (feeder_) tasks_.Spawn(feeder_->Run(stopping_));
   while (!ring_.stop_requested()) co_await stop_alarm_.Wait(After(1h));
   co_await Shutdown();
+  ring_.SetWakeBatching(std::nullopt);
+}
+
+void DeliveryShard::BatchWakeUpsBehindSigning() {
+  dkim::DkimKeyring* keyring = core_.options.dkim.get();
+  if (keyring == nullptr) return;
+  auto max_wait =
+      std::chrono::duration_cast<std::chrono::microseconds>(keyring->config()->backlog_wait);
+  if (max_wait <= std::chrono::microseconds::zero()) return;
+  dkim::DkimSigningPool* pool = &keyring->pool();
+  ring_.SetWakeBatching(Ring::WakeBatching{
+      .events = kBatchedWakeEvents, .max_wait = max_wait, .hold = [pool, max_wait] {
+        return pool->queued_work() >= 2 * max_wait;
+      }});
 }
 
 void DeliveryShard::AcceptDue(std::vector<LeasedRecipient> recipients) {

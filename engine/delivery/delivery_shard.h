@@ -74,6 +74,13 @@ class DeliveryShard {
   void GiveOutcome(Batch& b, const queue::DeliveryOutcome& o, const AttemptContext& context);
 
  private:
+  // While every session waits behind a backlog of signatures, waking the
+  // ring for each completion only takes CPU from the signing threads: the
+  // ring waits for kBatchedWakeEvents completions or [dkim] backlog_wait,
+  // whichever is first, as long as more than twice that much signing work
+  // is queued (Ring::SetWakeBatching).
+  static constexpr unsigned kBatchedWakeEvents = 64;
+  void BatchWakeUpsBehindSigning();
   struct AdmittedGroup {
     DestinationQueue* queue;
     size_t count;  // its recipients, consecutive in the load

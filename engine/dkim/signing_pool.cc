@@ -33,11 +33,14 @@ class DkimSigningPool::Worker {
         if (pool_.jobs_.empty()) return;  // stopping, and every queued job has run
         job = std::move(pool_.jobs_.front());
         pool_.jobs_.pop_front();
+        pool_.queued_jobs_.store(pool_.jobs_.size(), std::memory_order_relaxed);
       }
       // Completions posted while a batch is open (this job's, and a body
       // hash's AsyncOp) reach their rings together when it closes.
       if (!batch_) batch_.emplace();
+      auto started = std::chrono::steady_clock::now();
       job.work();
+      pool_.RecordJobTime(std::chrono::steady_clock::now() - started);
       if (job.ring != nullptr) {
         job.ring->Post([h = job.resume] { h.resume(); });
         ++held_;
@@ -103,11 +106,27 @@ std::shared_ptr<const DkimSigner> DkimSigningPool::signer() const {
   return signer_;
 }
 
+std::chrono::nanoseconds DkimSigningPool::queued_work() const {
+  auto jobs = static_cast<int64_t>(queued_jobs_.load(std::memory_order_relaxed));
+  auto workers = static_cast<int64_t>(std::max<size_t>(1, threads_.size()));
+  return std::chrono::nanoseconds(jobs * average_job_ns_.load(std::memory_order_relaxed) / workers);
+}
+
+// Only workers write the average; a lost update between two of them costs
+// one sample.
+void DkimSigningPool::RecordJobTime(std::chrono::nanoseconds took) {
+  int64_t average = average_job_ns_.load(std::memory_order_relaxed);
+  int64_t sample = took.count();
+  average = average == 0 ? sample : average + (sample - average) / 16;
+  average_job_ns_.store(average, std::memory_order_relaxed);
+}
+
 void DkimSigningPool::Enqueue(Job job) {
   bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     jobs_.push_back(std::move(job));
+    queued_jobs_.store(jobs_.size(), std::memory_order_relaxed);
     // A busy worker takes the job when it finishes its current one; waking
     // one costs the ring thread a futex call only when some worker sleeps.
     wake = idle_workers_ > 0;

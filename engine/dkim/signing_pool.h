@@ -24,8 +24,11 @@
 // must outlive the pool's destruction.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <coroutine>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -66,6 +69,11 @@ class DkimSigningPool {
   std::shared_ptr<const DkimSigner> signer() const;
   size_t threads() const { return threads_.size(); }
 
+  // About how long the workers need for the jobs queued now (not those
+  // running): queued jobs x a running average of a job's time / workers.
+  // Lock-free, for a ring deciding how to sleep (Ring::SetWakeBatching).
+  std::chrono::nanoseconds queued_work() const;
+
  private:
   // `work` runs on a worker; then `resume` runs on `ring` (when set), posted
   // together with other completions for that ring.
@@ -77,12 +85,17 @@ class DkimSigningPool {
   class Worker;
 
   void Enqueue(Job job);
+  void RecordJobTime(std::chrono::nanoseconds took);
   void Stop();
 
   mutable std::mutex mu_;
   std::shared_ptr<const DkimSigner> signer_;  // guarded by mu_
   std::condition_variable jobs_cv_;
-  std::deque<Job> jobs_;   // guarded by mu_
+  std::deque<Job> jobs_;  // guarded by mu_
+  // jobs_.size(), and the workers' average job time (an exponentially
+  // weighted average over about the last 16 jobs), for queued_work().
+  std::atomic<size_t> queued_jobs_{0};
+  std::atomic<int64_t> average_job_ns_{0};
   bool stopping_ = false;  // guarded by mu_
   int idle_workers_ = 0;   // guarded by mu_: waiting on jobs_cv_
   std::vector<std::thread> threads_;

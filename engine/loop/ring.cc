@@ -336,6 +336,22 @@ void Ring::Reap() {
   }
 }
 
+void Ring::SetWakeBatching(std::optional<WakeBatching> batching) {
+  wake_batching_ = std::move(batching);
+}
+
+int Ring::SubmitAndSleep() {
+  if (!wake_batching_ || wake_batching_->events <= 1 || !wake_batching_->hold()) {
+    return io_uring_submit_and_wait(&ring_, 1);
+  }
+  auto usec = wake_batching_->max_wait.count();
+  __kernel_timespec ts{.tv_sec = usec / 1'000'000, .tv_nsec = usec % 1'000'000 * 1000};
+  io_uring_cqe* cqe = nullptr;
+  // -ETIME (the wait ran out, with fewer completions than asked for) is
+  // the normal end of a batched sleep.
+  return io_uring_submit_and_wait_timeout(&ring_, &cqe, wake_batching_->events, &ts, nullptr);
+}
+
 void Ring::Run(Task<void> main) {
   Ring* previous = current_ring;
   current_ring = this;
@@ -345,9 +361,8 @@ void Ring::Run(Task<void> main) {
   gate_.Spawn(RunMain(std::move(main), &done));
   while (!(done && gate_.active() == 0)) {
     // With local posts waiting, only collect what has completed; else sleep
-    // until something does.
-    int rc = local_posted_.empty() ? io_uring_submit_and_wait(&ring_, 1)
-                                   : io_uring_submit_and_get_events(&ring_);
+    // until something does (or, batching, until enough has).
+    int rc = local_posted_.empty() ? SubmitAndSleep() : io_uring_submit_and_get_events(&ring_);
     if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME) {
       spdlog::critical("io_uring_submit_and_wait: {}", std::strerror(-rc));
       std::abort();

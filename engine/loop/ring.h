@@ -24,9 +24,11 @@
 
 #include <liburing.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -101,6 +103,24 @@ class Ring {
   // run in the order they were made.
   void Post(absl::AnyInvocable<void()> fn);
 
+  // Wake-up batching, for when the ring's pace is set elsewhere (a backlog
+  // of DKIM signatures that every session on it waits behind): while
+  // `hold()` is true as the ring goes to sleep, it sleeps until `events`
+  // completions are ready or `max_wait` has passed, whichever is first,
+  // instead of waking for the first one. Fewer wake-ups, each handling more,
+  // at the cost of up to `max_wait` of latency for everything on the ring
+  // while hold() says so (a timer's expiry, e.g. SleepFor, still ends the
+  // sleep at once: io_uring ends every wait when a timeout completes).
+  // hold() runs on the ring's thread before each sleep: keep it to a few
+  // loads.
+  struct WakeBatching {
+    unsigned events = 64;
+    std::chrono::microseconds max_wait{1000};
+    absl::AnyInvocable<bool()> hold;
+  };
+  // Ring thread only. nullopt: wake for the first completion (the default).
+  void SetWakeBatching(std::optional<WakeBatching> batching);
+
   // While a PostBatch is alive on a thread, that thread's Post() calls to
   // other rings are held and handed over when it ends: one lock and at most
   // one wake-up per ring for the whole batch. Batches nest (the outermost
@@ -158,6 +178,8 @@ class Ring {
   void RunLocalPosts();
   void RunStopCallbacks();
   void Reap();
+  // Submits, then waits for one completion, or as SetWakeBatching says.
+  int SubmitAndSleep();
 
   struct WakeRead : Completion {
     Ring* ring;
@@ -179,6 +201,7 @@ class Ring {
   std::vector<absl::AnyInvocable<void()>> running_posted_;
   std::vector<absl::AnyInvocable<void()>> local_posted_;  // ring thread only
   std::vector<absl::AnyInvocable<void()>> running_local_;
+  std::optional<WakeBatching> wake_batching_;  // ring thread only
   StopCallback* stop_head_ = nullptr;
   Gate gate_;
   std::unique_ptr<ProvidedBuffers> buffers_;

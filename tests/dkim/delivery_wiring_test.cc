@@ -53,6 +53,7 @@ signed_headers = ["From", "To", "Subject"]
 oversigned_headers = ["From", "Subject"]
 sign_subdomains = false
 signing_threads = 3
+backlog_wait = "500us"
 expire_after = "7d"
 missing_key = "defer"
 campaign_checks = "error"
@@ -78,6 +79,7 @@ algorithm = "ed25519-sha256"
   EXPECT_EQ(d.oversigned_headers.size(), 2u);
   EXPECT_FALSE(d.sign_subdomains);
   EXPECT_EQ(d.signing_threads, 3);
+  EXPECT_EQ(d.backlog_wait, std::chrono::microseconds(500));
   EXPECT_EQ(d.expire_after, std::chrono::hours(7 * 24));
   EXPECT_EQ(d.missing_key, DkimMissingKey::kDefer);
   EXPECT_EQ(d.campaign_checks, CampaignCheck::kError);
@@ -94,6 +96,7 @@ TEST(DkimConfig, DefaultsWithoutTheSection) {
   EXPECT_TRUE(r.config.dkim.header_relaxed && r.config.dkim.body_relaxed);
   EXPECT_EQ(r.config.dkim.missing_key, DkimMissingKey::kSendUnsigned);
   EXPECT_EQ(r.config.dkim.campaign_checks, CampaignCheck::kWarn);
+  EXPECT_EQ(r.config.dkim.backlog_wait, std::chrono::milliseconds(2));
 }
 
 TEST(DkimConfig, ErrorsNameTheKeyAndLine) {
@@ -121,6 +124,18 @@ TEST(DkimConfig, ErrorsNameTheKeyAndLine) {
                            "already has a key with selector", "t.toml:15:", "api.public_url"}) {
     EXPECT_NE(report.find(want), std::string::npos) << want << " not in:\n" << report;
   }
+}
+
+TEST(DkimConfig, BacklogWaitIsBounded) {
+  for (const char* bad : {"\"60ms\"", "\"1s\"", "\"-1ms\"", "\"soon\"", "5"}) {
+    ConfigParseResult r = Parse(std::string("[dkim]\nbacklog_wait = ") + bad + "\n");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.ErrorReport("t.toml").find("dkim.backlog_wait"), std::string::npos)
+        << bad << ": " << r.ErrorReport("t.toml");
+  }
+  ConfigParseResult off = Parse("[dkim]\nbacklog_wait = \"0s\"\n");
+  ASSERT_TRUE(off.ok()) << off.ErrorReport("t.toml");
+  EXPECT_EQ(off.config.dkim.backlog_wait, Duration::zero());
 }
 
 TEST_F(KeyFiles, KeyringLoadsReloadsAndKeepsKeysOnABadReload) {

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "engine/loop/gate.h"
@@ -107,6 +110,39 @@ TEST(DkimSigningPoolTest, SetSignerSwitchesKeysForLaterOps) {
       testing::VerifyAll({*dual_sig + m, *ed_sig + m}, Records({&RsaKey(), &Ed25519Key()}));
   EXPECT_EQ(results[0], (std::vector<bool>{true, true}));
   EXPECT_EQ(results[1], (std::vector<bool>{true}));
+}
+
+// queued_work(): what the rings consult before batching their wake-ups.
+// With one worker and eight callers, about seven rsa2048 signatures wait
+// behind the one running, each worth at least ~0.1 ms on any machine here.
+TEST(DkimSigningPoolTest, QueuedWorkCountsTheJobsWaitingBehindTheWorkers) {
+  DkimSignerOptions only_rsa;
+  only_rsa.keys.push_back(Spec(RsaKey()));
+  std::shared_ptr<const DkimSigner> rsa = std::move(*DkimSigner::Create(std::move(only_rsa)));
+  DkimSigningPool pool(rsa, 1);
+  EXPECT_EQ(pool.queued_work(), std::chrono::nanoseconds::zero());
+  std::atomic<int> callers_done{0};
+  std::atomic<int> signed_ok{0};
+  constexpr int kCallers = 8, kEach = 20;
+  std::vector<std::thread> callers;
+  for (int c = 0; c < kCallers; ++c) {
+    callers.emplace_back([&, c] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string m = Message(c * kEach + i);
+        if (pool.Sign(m).Wait().ok()) ++signed_ok;
+      }
+      ++callers_done;
+    });
+  }
+  std::chrono::nanoseconds most{0};
+  while (callers_done.load() < kCallers) {
+    most = std::max(most, pool.queued_work());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(signed_ok.load(), kCallers * kEach);
+  EXPECT_GE(most, std::chrono::microseconds(100));
+  EXPECT_EQ(pool.queued_work(), std::chrono::nanoseconds::zero());
 }
 
 TEST(DkimSigningPoolTest, ErrorsComeBackAsValues) {

@@ -1,10 +1,13 @@
 // The loop: tasks, timers, deadlines, cancellation, cross-thread posts and
 // shutdown of a shard with open connections.
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <coroutine>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/loop/ops.h"
@@ -315,6 +318,87 @@ TEST(Ring, RunGivesUpOnAHoldThatNeverEnds) {
   EXPECT_GE(waited, 900ms);
   EXPECT_LT(waited, 5s);
   (*ring)->Release();
+}
+
+// Suspends until a post resumes it (or at once if it already ran).
+struct ResumedByPost {
+  static inline std::coroutine_handle<> waiting;  // ring thread only
+  std::atomic<bool>* ran;
+  bool await_ready() const noexcept { return ran->load(); }
+  void await_suspend(std::coroutine_handle<> h) { waiting = h; }
+  void await_resume() const noexcept {}
+};
+
+// Wake-up batching: how long after the ring's main task started a post from
+// another thread (made `post_after` in) ran, with the ring batching as given.
+// With `read_first`, the poster also writes a byte, half-way, to a socket
+// the ring is reading: two completions in all.
+Duration PostRanAfter(bool hold, unsigned events, std::chrono::microseconds max_wait,
+                      Duration post_after, bool read_first = false) {
+  auto ring = Ring::Create();
+  EXPECT_TRUE(ring.ok()) << ring.status();
+  int fds[2];
+  EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  if (!ring.ok()) return Duration::zero();
+  Socket reading{UniqueFd(fds[0])};
+  UniqueFd writing(fds[1]);
+  Ring* r = ring->get();
+  std::atomic<bool> ran{false};
+  Clock::time_point start, ran_at;
+  std::thread poster;
+  r->Run([](Ring* r, bool hold, unsigned events, std::chrono::microseconds max_wait,
+            Duration post_after, bool read_first, Socket* reading, int writing,
+            std::atomic<bool>* ran, Clock::time_point* start, Clock::time_point* ran_at,
+            std::thread* poster) -> Task<void> {
+    r->SetWakeBatching(Ring::WakeBatching{
+        .events = events, .max_wait = max_wait, .hold = [hold] { return hold; }});
+    *start = Clock::now();
+    if (read_first) {
+      r->gate().Spawn([](Socket* s) -> Task<void> {
+        std::string got;
+        EXPECT_TRUE((co_await s->ReadSome(got, Never())).ok());
+      }(reading));
+    }
+    *poster = std::thread([r, post_after, read_first, writing, ran, ran_at] {
+      if (read_first) {
+        std::this_thread::sleep_for(post_after / 2);
+        EXPECT_EQ(::write(writing, "x", 1), 1);
+        std::this_thread::sleep_for(post_after / 2);
+      } else {
+        std::this_thread::sleep_for(post_after);
+      }
+      r->Post([ran, ran_at] {
+        *ran_at = Clock::now();
+        ran->store(true);
+        if (ResumedByPost::waiting) std::exchange(ResumedByPost::waiting, nullptr).resume();
+      });
+    });
+    // No timer while it waits: a timeout's completion ends any io_uring
+    // wait early, batched or not.
+    co_await ResumedByPost{ran};
+    r->SetWakeBatching(std::nullopt);
+  }(r, hold, events, max_wait, post_after, read_first, &reading, writing.get(), &ran, &start,
+                                 &ran_at, &poster));
+  poster.join();
+  EXPECT_TRUE(ran.load());
+  return ran_at - start;
+}
+
+// Held, with fewer completions than asked for (the post's one), the ring
+// sleeps out max_wait: the post cannot run before it has passed.
+TEST(Ring, BatchedWakeUpsWaitOutMaxWaitForTooFewCompletions) {
+  EXPECT_GE(PostRanAfter(/*hold=*/true, 64, 500ms, 20ms), 500ms);
+}
+
+// Enough completions end the batched sleep at once: the read's and the
+// post's make two, far sooner than a max_wait of 10 s.
+TEST(Ring, BatchedWakeUpsEndWhenEnoughCompletionsAreReady) {
+  EXPECT_LT(PostRanAfter(/*hold=*/true, 2, 10s, 60ms, /*read_first=*/true), 5s);
+}
+
+// When hold() says no, the ring wakes for the first completion.
+TEST(Ring, WakeBatchingNotHeldWakesForTheFirstCompletion) {
+  EXPECT_LT(PostRanAfter(/*hold=*/false, 64, 10s, 20ms), 5s);
 }
 
 TEST(Probe, KernelHasWhatSalvoNeeds) { EXPECT_TRUE(ProbeIoUring().ok()) << ProbeIoUring(); }
