@@ -341,7 +341,10 @@ void Ring::SetWakeBatching(std::optional<WakeBatching> batching) {
 }
 
 int Ring::SubmitAndSleep() {
-  if (!wake_batching_ || wake_batching_->events <= 1 || !wake_batching_->hold()) {
+  // Without IORING_FEAT_EXT_ARG (kernels before 5.11) liburing would queue a
+  // timeout SQE of its own, whose CQE Reap() does not expect: no batching.
+  if (!wake_batching_ || wake_batching_->events <= 1 ||
+      (ring_.features & IORING_FEAT_EXT_ARG) == 0 || !wake_batching_->hold()) {
     return io_uring_submit_and_wait(&ring_, 1);
   }
   auto usec = wake_batching_->max_wait.count();
