@@ -19,6 +19,7 @@ struct OpenConnections {
 };
 
 Task<void> RunSession(const HttpServer* server, Socket socket, OpenConnections* open) {
+  Ring::ClientSession client;  // no batched wake-ups on this ring while it lasts
   ++open->count;
   open->metrics->connections_open.Add(1);
   co_await ServeHttpConnection(*server, std::move(socket));

@@ -224,7 +224,7 @@ struct DkimConfig {
   std::vector<std::string> oversigned_headers = {"From"};
   bool sign_subdomains = true;
   int signing_threads = 2;
-  // While the signing pool has more queued work than twice this, a shard
+  // While the signing pool has at least this much queued work, a shard
   // going to sleep waits up to this long for more completions (zero: never);
   // Ring::SetWakeBatching. Fixed at start.
   Duration backlog_wait = std::chrono::milliseconds(2);

@@ -68,7 +68,7 @@ void DeliveryShard::BatchWakeUpsBehindSigning() {
   dkim::DkimSigningPool* pool = &keyring->pool();
   ring_.SetWakeBatching(Ring::WakeBatching{
       .events = kBatchedWakeEvents, .max_wait = max_wait, .hold = [pool, max_wait] {
-        return pool->queued_work() >= 2 * max_wait;
+        return pool->queued_work() >= max_wait;
       }});
 }
 

@@ -77,8 +77,9 @@ class DeliveryShard {
   // While every session waits behind a backlog of signatures, waking the
   // ring for each completion only takes CPU from the signing threads: the
   // ring waits for kBatchedWakeEvents completions or [dkim] backlog_wait,
-  // whichever is first, as long as more than twice that much signing work
-  // is queued (Ring::SetWakeBatching).
+  // whichever is first, as long as at least that much signing work is
+  // queued, so the signers cannot run out of it before the ring wakes
+  // (Ring::SetWakeBatching; never while a client's session is open on it).
   static constexpr unsigned kBatchedWakeEvents = 64;
   void BatchWakeUpsBehindSigning();
   struct AdmittedGroup {

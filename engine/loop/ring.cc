@@ -343,7 +343,7 @@ void Ring::SetWakeBatching(std::optional<WakeBatching> batching) {
 int Ring::SubmitAndSleep() {
   // Without IORING_FEAT_EXT_ARG (kernels before 5.11) liburing would queue a
   // timeout SQE of its own, whose CQE Reap() does not expect: no batching.
-  if (!wake_batching_ || wake_batching_->events <= 1 ||
+  if (!wake_batching_ || wake_batching_->events <= 1 || client_sessions_ > 0 ||
       (ring_.features & IORING_FEAT_EXT_ARG) == 0 || !wake_batching_->hold()) {
     return io_uring_submit_and_wait(&ring_, 1);
   }

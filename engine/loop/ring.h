@@ -121,6 +121,25 @@ class Ring {
   // Ring thread only. nullopt: wake for the first completion (the default).
   void SetWakeBatching(std::optional<WakeBatching> batching);
 
+  // Marks a client's connection (an SMTP, POP3, IMAP or HTTP session) open
+  // on the current ring for its lifetime: while one is, the ring never
+  // batches its wake-ups, since a client waits for every reply. Create and
+  // destroy on the ring's thread.
+  class ClientSession {
+   public:
+    ClientSession() : ring_(Current()) {
+      if (ring_ != nullptr) ++ring_->client_sessions_;
+    }
+    ~ClientSession() {
+      if (ring_ != nullptr) --ring_->client_sessions_;
+    }
+    ClientSession(const ClientSession&) = delete;
+    ClientSession& operator=(const ClientSession&) = delete;
+
+   private:
+    Ring* ring_;
+  };
+
   // While a PostBatch is alive on a thread, that thread's Post() calls to
   // other rings are held and handed over when it ends: one lock and at most
   // one wake-up per ring for the whole batch. Batches nest (the outermost
@@ -202,6 +221,7 @@ class Ring {
   std::vector<absl::AnyInvocable<void()>> local_posted_;  // ring thread only
   std::vector<absl::AnyInvocable<void()>> running_local_;
   std::optional<WakeBatching> wake_batching_;  // ring thread only
+  size_t client_sessions_ = 0;                 // ring thread only
   StopCallback* stop_head_ = nullptr;
   Gate gate_;
   std::unique_ptr<ProvidedBuffers> buffers_;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <coroutine>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -334,7 +335,7 @@ struct ResumedByPost {
 // With `read_first`, the poster also writes a byte, half-way, to a socket
 // the ring is reading: two completions in all.
 Duration PostRanAfter(bool hold, unsigned events, std::chrono::microseconds max_wait,
-                      Duration post_after, bool read_first = false) {
+                      Duration post_after, bool read_first = false, bool client_open = false) {
   auto ring = Ring::Create();
   EXPECT_TRUE(ring.ok()) << ring.status();
   int fds[2];
@@ -347,9 +348,11 @@ Duration PostRanAfter(bool hold, unsigned events, std::chrono::microseconds max_
   Clock::time_point start, ran_at;
   std::thread poster;
   r->Run([](Ring* r, bool hold, unsigned events, std::chrono::microseconds max_wait,
-            Duration post_after, bool read_first, Socket* reading, int writing,
+            Duration post_after, bool read_first, bool client_open, Socket* reading, int writing,
             std::atomic<bool>* ran, Clock::time_point* start, Clock::time_point* ran_at,
             std::thread* poster) -> Task<void> {
+    std::optional<Ring::ClientSession> client;
+    if (client_open) client.emplace();
     r->SetWakeBatching(Ring::WakeBatching{
         .events = events, .max_wait = max_wait, .hold = [hold] { return hold; }});
     *start = Clock::now();
@@ -377,8 +380,8 @@ Duration PostRanAfter(bool hold, unsigned events, std::chrono::microseconds max_
     // wait early, batched or not.
     co_await ResumedByPost{ran};
     r->SetWakeBatching(std::nullopt);
-  }(r, hold, events, max_wait, post_after, read_first, &reading, writing.get(), &ran, &start,
-                                 &ran_at, &poster));
+  }(r, hold, events, max_wait, post_after, read_first, client_open, &reading, writing.get(), &ran,
+                                 &start, &ran_at, &poster));
   poster.join();
   EXPECT_TRUE(ran.load());
   return ran_at - start;
@@ -399,6 +402,11 @@ TEST(Ring, BatchedWakeUpsEndWhenEnoughCompletionsAreReady) {
 // When hold() says no, the ring wakes for the first completion.
 TEST(Ring, WakeBatchingNotHeldWakesForTheFirstCompletion) {
   EXPECT_LT(PostRanAfter(/*hold=*/false, 64, 10s, 20ms), 5s);
+}
+
+// Nor does it batch while a client's session is open on it, held or not.
+TEST(Ring, WakeBatchingNeverDelaysAClientSession) {
+  EXPECT_LT(PostRanAfter(/*hold=*/true, 64, 10s, 20ms, false, /*client_open=*/true), 5s);
 }
 
 TEST(Probe, KernelHasWhatSalvoNeeds) { EXPECT_TRUE(ProbeIoUring().ok()) << ProbeIoUring(); }

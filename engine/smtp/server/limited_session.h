@@ -14,6 +14,7 @@
 #include <optional>
 #include <string_view>
 
+#include "engine/loop/ring.h"
 #include "engine/loop/task.h"
 #include "engine/net/connection_metrics.h"
 #include "engine/net/socket.h"
@@ -27,6 +28,7 @@ Task<void> RunLimitedSession(Socket socket, std::shared_ptr<const Options> optio
                              std::shared_ptr<int> active, std::string_view daemon,
                              std::string_view refusal) {
   ++*active;
+  Ring::ClientSession client;  // no batched wake-ups on this ring while it lasts
   ConnectionSeries metrics = ConnectionMetrics(daemon, options->listener_name);
   metrics.accepted.Add();
   metrics.open.Add(1);
