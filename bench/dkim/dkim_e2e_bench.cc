@@ -331,10 +331,11 @@ int Main(int argc, char** argv) {
   (*shards)->Join();
   std::printf(
       "dkim=%-8s mode=%-8s messages=%d size=%d shards=%d sign_threads=%d: %.2f s, %.0f msgs/s, "
-      "CPU %.3f ms/msg (delivered %llu failed %llu deferred %llu)\n",
+      "CPU %.3f ms/msg (delivered %llu failed %llu deferred %llu; batched sleeps %llu)\n",
       a.dkim.c_str(), a.campaign ? "campaign" : "messages", a.messages, a.size, a.shards, a.threads,
       secs, a.messages / secs, 1000 * cpu / a.messages, (unsigned long long)s.delivered,
-      (unsigned long long)s.failed, (unsigned long long)s.deferred);
+      (unsigned long long)s.failed, (unsigned long long)s.deferred,
+      (unsigned long long)s.batched_sleeps);
   std::printf("  per message by thread (CPU, context switches): %s\n",
               UseBreakdown(threads0, threads1, a.messages).c_str());
   if (a.dkim != "none") {

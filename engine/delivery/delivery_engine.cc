@@ -130,6 +130,7 @@ DeliveryStats DeliveryEngine::stats() const {
                        .connect_failures = c.connect_failures.load(),
                        .backoff_changes = c.backoff_changes.load(),
                        .held_back = c.held_back.load(),
+                       .batched_sleeps = c.batched_sleeps.load(),
                        .in_flight = core_->ledger.in_flight()};
 }
 

@@ -49,6 +49,7 @@ struct DeliveryStats {
   uint64_t connect_failures = 0;
   uint64_t backoff_changes = 0;
   uint64_t held_back = 0;
+  uint64_t batched_sleeps = 0;  // shard sleeps batched behind a signing backlog
   int64_t in_flight = 0;
 };
 

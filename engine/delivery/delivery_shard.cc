@@ -66,9 +66,13 @@ void DeliveryShard::BatchWakeUpsBehindSigning() {
       std::chrono::duration_cast<std::chrono::microseconds>(keyring->config()->backlog_wait);
   if (max_wait <= std::chrono::microseconds::zero()) return;
   dkim::DkimSigningPool* pool = &keyring->pool();
+  ExportedCount* batched = &core_.counters.batched_sleeps;
   ring_.SetWakeBatching(Ring::WakeBatching{
-      .events = kBatchedWakeEvents, .max_wait = max_wait, .hold = [pool, max_wait] {
-        return pool->queued_work() >= max_wait;
+      .events = kBatchedWakeEvents, .max_wait = max_wait, .hold = [pool, max_wait, batched] {
+        // Asked last, right before the sleep it decides (Ring::SubmitAndSleep).
+        bool backlogged = pool->queued_work() >= max_wait;
+        if (backlogged) batched->Add();
+        return backlogged;
       }});
 }
 

@@ -36,7 +36,13 @@ DeliveryCounters::DeliveryCounters()
                                    "Outbound SMTP transactions (MAIL FROM to the final reply).")
                        .Get()),
       connections_opened(Connections().WithLabels({"opened"})),
-      connect_failures(Connections().WithLabels({"failed"})) {}
+      connect_failures(Connections().WithLabels({"failed"})),
+      batched_sleeps(MetricsRegistry::Default()
+                         .AddCounter("salvo_delivery_batched_sleeps_total",
+                                     "Shard sleeps that waited for up to 64 completions or [dkim] "
+                                     "backlog_wait, because every session waited behind a backlog "
+                                     "of DKIM signatures.")
+                         .Get()) {}
 
 EngineCore::EngineCore(DeliveryEngineOptions o, std::unique_ptr<DeliveryLog> l,
                        std::shared_ptr<TlsContext> t)

@@ -61,6 +61,9 @@ struct DeliveryCounters {
   ExportedCount connect_failures;
   std::atomic<uint64_t> backoff_changes{0};
   std::atomic<uint64_t> held_back{0};  // released because a domain held too many
+  // salvo_delivery_batched_sleeps_total: shard sleeps batched behind a
+  // signing backlog (DeliveryShard::BatchWakeUpsBehindSigning)
+  ExportedCount batched_sleeps;
 };
 
 struct EngineCore {

@@ -111,8 +111,9 @@ class Ring {
   // at the cost of up to `max_wait` of latency for everything on the ring
   // while hold() says so (a timer's expiry, e.g. SleepFor, still ends the
   // sleep at once: io_uring ends every wait when a timeout completes).
-  // hold() runs on the ring's thread before each sleep: keep it to a few
-  // loads.
+  // hold() runs on the ring's thread right before each sleep that could be
+  // batched (none while a ClientSession is open), so true means this sleep
+  // is: keep it to a few loads.
   struct WakeBatching {
     unsigned events = 64;
     std::chrono::microseconds max_wait{1000};

@@ -340,6 +340,26 @@ class DkimUnsubscribeEndToEnd(unittest.TestCase):
                          ["c1@example.test", "c3@example.test", "c4@example.test"])
         self.verify_all(later)
 
+    def test_signing_backlog_batches_wakeups_and_every_message_verifies(self):
+        # One signing thread and a tiny backlog_wait: a queued signature is
+        # enough for the shards to batch their wake-ups behind the backlog.
+        self.start_salvo(extra='signing_threads = 1\nbacklog_wait = "50us"')
+        people = [{"address": "b%d@example.test" % i, "vars": {"first": "P%d" % i}}
+                  for i in range(200)]
+        # Per-recipient bodies: a full dual signature for every message.
+        self.campaign("backlog", people, text="Dear {{first}},\r\nthe same offer for you.\r\n")
+        got = wait_for(lambda: len(self.peer.messages()) >= 200 and self.peer.messages(), 120,
+                       "the 200 campaign messages at the remote MTA")
+        self.assertEqual(sorted(m["rcpt_tos"][0] for m in got),
+                         sorted(p["address"] for p in people))
+        signers = self.verify_all(got)
+        self.assertTrue(all(s == ["ed25519-sha256", "rsa-sha256"] for s in signers), signers)
+        status, metrics = self.api("GET", "/metrics", auth=False)
+        self.assertEqual(status, 200)
+        batched = re.search(rb"^salvo_delivery_batched_sleeps_total (\d+)", metrics, re.M)
+        self.assertIsNotNone(batched, metrics[:2000])
+        self.assertGreater(int(batched.group(1)), 0)
+
     def test_campaign_checks_warn_or_refuse(self):
         self.start_salvo(extra='campaign_checks = "error"')
         body = {"name": "unsigned", "from": "news@nokey.test", "subject": "s", "text": "t",
