@@ -2,6 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "engine/base/strings.h"
 
 namespace salvo::dkim {
@@ -28,19 +34,85 @@ void ForEachLine(std::string_view text, Fn fn) {
   }
 }
 
-// Relaxed line: WSP runs to one SP, trailing WSP removed.
-void AppendRelaxedLine(std::string_view line, std::string& out) {
-  size_t end = line.size();
-  while (end > 0 && IsWsp(line[end - 1])) --end;
-  bool in_wsp = false;
-  for (size_t i = 0; i < end; ++i) {
-    if (IsWsp(line[i])) {
-      in_wsp = true;
-      continue;
+// True when relaxed canonicalization leaves `text` (a line without its line
+// end and trailing WSP) as it is: it has no tab and no two spaces in a row.
+// Sixteen bytes at a time where SSE2 is there (every x86-64).
+bool RelaxedLeavesAsIs(std::string_view text) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  bool prev_space = false;
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(' ');
+  const __m128i tab = _mm_set1_epi8('\t');
+  unsigned carry = 0;  // 1 when the byte before this block is a space
+  for (; end - p >= 16; p += 16) {
+    __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    auto spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, space)));
+    auto tabs = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, tab)));
+    if ((tabs | (spaces & ((spaces << 1) | carry))) != 0) return false;
+    carry = spaces >> 15;
+  }
+  prev_space = carry != 0;
+#endif
+  for (; p < end; ++p) {
+    if (*p == '\t' || (*p == ' ' && prev_space)) return false;
+    prev_space = *p == ' ';
+  }
+  return true;
+}
+
+// Hands canonical output on, joining pieces that lie next to each other in
+// the body into one.
+class PieceWriter {
+ public:
+  explicit PieceWriter(absl::FunctionRef<void(std::string_view)> put) : put_(put) {}
+
+  // [begin, end) of the body, unchanged.
+  void Body(const char* begin, const char* end) {
+    if (begin == end) return;
+    if (begin != run_end_) {
+      Flush();
+      run_begin_ = begin;
     }
-    if (in_wsp) out.push_back(' ');
-    in_wsp = false;
-    out.push_back(line[i]);
+    run_end_ = end;
+    wrote_ = true;
+  }
+  // Text that is not in the body (a line end, a space for a WSP run).
+  void Static(std::string_view text) {
+    Flush();
+    put_(text);
+    wrote_ = true;
+  }
+  void Flush() {
+    if (run_begin_ != run_end_) put_(std::string_view(run_begin_, run_end_ - run_begin_));
+    run_begin_ = run_end_ = nullptr;
+  }
+  bool wrote() const { return wrote_; }
+
+ private:
+  absl::FunctionRef<void(std::string_view)> put_;
+  const char* run_begin_ = nullptr;
+  const char* run_end_ = nullptr;
+  bool wrote_ = false;
+};
+
+constexpr std::string_view kCrlf = "\r\n";
+
+// Relaxed line [p, end) (no trailing WSP): each WSP run becomes one SP.
+void WriteRelaxedRuns(const char* p, const char* end, PieceWriter& w) {
+  while (p < end) {
+    const char* wsp = p;
+    while (wsp < end && !IsWsp(*wsp)) ++wsp;
+    w.Body(p, wsp);
+    if (wsp == end) return;
+    const char* after = wsp;
+    while (after < end && IsWsp(*after)) ++after;
+    if (after - wsp == 1 && *wsp == ' ') {
+      w.Body(wsp, after);
+    } else {
+      w.Static(" ");
+    }
+    p = after;
   }
 }
 
@@ -49,19 +121,26 @@ void RelaxedHeader(const HeaderField& field, std::string& out) {
   out.push_back(':');
   std::string_view value = field.raw.substr(field.raw.find(':') + 1);
   // Unfold: drop line ends; WSP runs (including those a fold created) become
-  // one SP; WSP at the start and end of the value goes.
+  // one SP; WSP at the start and end of the value goes. Runs of other
+  // characters are copied whole.
+  auto plain = [](char c) { return !IsWsp(c) && c != '\r' && c != '\n'; };
   bool pending_space = false;
   bool started = false;
-  for (char c : value) {
-    if (c == '\r' || c == '\n') continue;
-    if (IsWsp(c)) {
-      pending_space = started;
+  size_t i = 0;
+  while (i < value.size()) {
+    char c = value[i];
+    if (!plain(c)) {
+      if (IsWsp(c)) pending_space = started;
+      ++i;
       continue;
     }
+    size_t run_end = i + 1;
+    while (run_end < value.size() && plain(value[run_end])) ++run_end;
     if (pending_space) out.push_back(' ');
     pending_space = false;
     started = true;
-    out.push_back(c);
+    out.append(value.substr(i, run_end - i));
+    i = run_end;
   }
 }
 
@@ -152,23 +231,63 @@ void CanonicalizeHeader(const HeaderField& field, Canonicalization c, std::strin
   out.append("\r\n");
 }
 
-void CanonicalizeBody(std::string_view body, Canonicalization c, std::string& out) {
-  const size_t start = out.size();
-  size_t content_end = start;  // just after the CRLF of the last non-empty line
-  ForEachLine(body, [&](std::string_view line) {
-    size_t before = out.size();
-    if (c == Canonicalization::kRelaxed) {
-      AppendRelaxedLine(line, out);
-    } else {
-      out.append(line);
+void CanonicalizeBody(std::string_view body, Canonicalization c,
+                      absl::FunctionRef<void(std::string_view)> put) {
+  const bool relaxed = c == Canonicalization::kRelaxed;
+  PieceWriter w(put);
+  // Empty lines wait until a non-empty one follows: both algorithms drop the
+  // empty lines at the end of a body.
+  size_t held = 0;
+  const char* held_from = nullptr;  // where the held lines start
+  bool held_as_is = true;           // every held line is a bare CRLF in the body
+  const char* p = body.data();
+  const char* const end = p + body.size();
+  while (p < end) {
+    const auto* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* next = lf == nullptr ? end : lf + 1;
+    const char* text_end = lf == nullptr ? end : (lf > p && lf[-1] == '\r' ? lf - 1 : lf);
+    const bool crlf = lf != nullptr && text_end != lf;
+    const char* kept_end = text_end;
+    if (relaxed) {
+      while (kept_end > p && IsWsp(kept_end[-1])) --kept_end;
     }
-    bool empty = out.size() == before;
-    out.append("\r\n");
-    if (!empty) content_end = out.size();
-  });
-  out.resize(content_end);  // both algorithms drop trailing empty lines
+    if (kept_end == p) {
+      if (held++ == 0) {
+        held_from = p;
+        held_as_is = true;
+      }
+      held_as_is = held_as_is && crlf && text_end == p;
+      p = next;
+      continue;
+    }
+    if (held > 0) {
+      if (held_as_is) {
+        w.Body(held_from, p);
+      } else {
+        for (size_t i = 0; i < held; ++i) w.Static(kCrlf);
+      }
+      held = 0;
+    }
+    if (!relaxed || RelaxedLeavesAsIs(std::string_view(p, static_cast<size_t>(kept_end - p)))) {
+      if (crlf && kept_end == text_end) {
+        w.Body(p, next);
+      } else {
+        w.Body(p, kept_end);
+        w.Static(kCrlf);
+      }
+    } else {
+      WriteRelaxedRuns(p, kept_end, w);
+      w.Static(kCrlf);
+    }
+    p = next;
+  }
+  w.Flush();
   // simple turns an empty body into one CRLF; relaxed leaves it empty.
-  if (c == Canonicalization::kSimple && out.size() == start) out.append("\r\n");
+  if (!relaxed && !w.wrote()) put(kCrlf);
+}
+
+void CanonicalizeBody(std::string_view body, Canonicalization c, std::string& out) {
+  CanonicalizeBody(body, c, [&out](std::string_view piece) { out.append(piece); });
 }
 
 }  // namespace salvo::dkim

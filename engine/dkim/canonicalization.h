@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 
 namespace salvo::dkim {
@@ -48,6 +49,12 @@ void CanonicalizeHeader(const HeaderField& field, Canonicalization c, std::strin
 // Same, without the trailing CRLF: for the DKIM-Signature field itself.
 void CanonicalizeHeaderNoEol(const HeaderField& field, Canonicalization c, std::string& out);
 
+// Passes the canonical form of `body` to `put`, in order, in pieces. Where
+// the canonical form is the body's own bytes (most lines of most bodies) the
+// pieces point into `body`, adjacent lines coalesced into one piece; the rest
+// point to static text. Nothing is copied or allocated.
+void CanonicalizeBody(std::string_view body, Canonicalization c,
+                      absl::FunctionRef<void(std::string_view)> put);
 // Appends the canonical form of `body` to `out`.
 void CanonicalizeBody(std::string_view body, Canonicalization c, std::string& out);
 

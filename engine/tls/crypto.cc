@@ -7,16 +7,51 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "engine/tls/openssl_error.h"
 #include "engine/tls/openssl_glue.h"
 
 namespace salvo::crypto {
-namespace {}  // namespace
+namespace {
+
+// Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up in its
+// provider tables on every use.
+const EVP_MD* FetchedSha256() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
+}  // namespace
 
 Sha256Digest Sha256(std::string_view data) {
   Sha256Digest out{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), out.data(), &len, FetchedSha256(), nullptr);
+  return out;
+}
+
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, FetchedSha256(), nullptr) != 1) {
+    std::fprintf(stderr, "salvo: cannot start a SHA-256 digest (out of memory?)\n");
+    std::abort();
+  }
+}
+
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256Stream::Update(std::string_view data) {
+  EVP_DigestUpdate(ctx_, data.data(), data.size());
+}
+
+Sha256Digest Sha256Stream::Finish() {
+  Sha256Digest out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_, out.data(), &len);
   return out;
 }
 

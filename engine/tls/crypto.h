@@ -16,11 +16,29 @@
 
 #include "absl/status/statusor.h"
 
+struct evp_md_ctx_st;
+
 namespace salvo::crypto {
 
 using Sha256Digest = std::array<uint8_t, 32>;
 
 Sha256Digest Sha256(std::string_view data);
+
+// SHA-256 over data that arrives in pieces (a DKIM body as it is
+// canonicalized). One stream per thread; Finish() ends it.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+
+  void Update(std::string_view data);
+  Sha256Digest Finish();
+
+ private:
+  evp_md_ctx_st* ctx_;
+};
 // MD5, for protocols that still require it (POP3 APOP, RFC 1939 §7); never
 // for anything new.
 using Md5Digest = std::array<uint8_t, 16>;

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <random>
+#include <vector>
+
 #include "engine/dkim/from_domain.h"
 
 namespace salvo::dkim {
@@ -71,6 +75,113 @@ TEST(CanonicalizationTest, SplitRejectsMalformedHeaders) {
   ASSERT_TRUE(parts.ok());
   EXPECT_EQ(parts->headers.size(), 1u);
   EXPECT_TRUE(parts->body.empty());
+}
+
+// RFC 6376 §3.4.3 and §3.4.4 as written, line by line, for comparison with
+// the canonicalizer, which works on whole runs of the body.
+std::string ReferenceBody(std::string_view body, Canonicalization c) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t lf = body.find('\n', pos);
+    std::string line(body.substr(pos, lf == std::string_view::npos ? lf : lf - pos));
+    if (lf != std::string_view::npos && !line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back(std::move(line));
+    pos = lf == std::string_view::npos ? body.size() : lf + 1;
+  }
+  if (c == Canonicalization::kRelaxed) {
+    for (std::string& line : lines) {
+      std::string reduced;
+      for (char ch : line) {
+        bool wsp = ch == ' ' || ch == '\t';
+        if (wsp && !reduced.empty() && reduced.back() == ' ') continue;
+        reduced.push_back(wsp ? ' ' : ch);
+      }
+      while (!reduced.empty() && reduced.back() == ' ') reduced.pop_back();
+      line = std::move(reduced);
+    }
+  }
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  std::string out;
+  for (const std::string& line : lines) out += line + "\r\n";
+  if (c == Canonicalization::kSimple && out.empty()) out = "\r\n";
+  return out;
+}
+
+// Bodies from an alphabet heavy in what canonicalization acts on: spaces,
+// tabs, CR, LF and CRLF, with lines long enough for the 16-byte scan and
+// runs of WSP that cross its blocks.
+std::string RandomBody(std::mt19937& rng) {
+  static constexpr std::string_view kPieces[] = {
+      "a",   "b", " ", "  ", "\t", "\r", "\n", "\r\n", "\r\n\r\n", "\xc3\xa9", "0123456789abcdef",
+      " \t "};
+  std::uniform_int_distribution<size_t> piece(0, std::size(kPieces) - 1);
+  std::uniform_int_distribution<int> length(0, 120);
+  std::uniform_int_distribution<int> letters(0, 40);
+  std::string body;
+  for (int n = length(rng); n > 0; --n) {
+    body += kPieces[piece(rng)];
+    body.append(static_cast<size_t>(letters(rng)), 'x');  // long plain runs
+  }
+  return body;
+}
+
+TEST(CanonicalizationTest, RandomBodiesMatchTheRfcText) {
+  std::mt19937 rng(6376);
+  for (int i = 0; i < 5000; ++i) {
+    std::string body = RandomBody(rng);
+    for (Canonicalization c : {Canonicalization::kRelaxed, Canonicalization::kSimple}) {
+      ASSERT_EQ(Body(body, c), ReferenceBody(body, c))
+          << CanonicalizationName(c) << " body #" << i << ": " << testing::PrintToString(body);
+    }
+  }
+}
+
+// RFC 6376 §3.4.2 as written: lower-case name, unfold, WSP runs to one SP,
+// no WSP at the end of the value or around the colon.
+std::string ReferenceRelaxedHeader(std::string_view raw) {
+  std::string name(raw.substr(0, raw.find(':')));
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string value;
+  for (char ch : raw.substr(raw.find(':') + 1)) {
+    if (ch == '\r' || ch == '\n') continue;
+    bool wsp = ch == ' ' || ch == '\t';
+    if (wsp && !value.empty() && value.back() == ' ') continue;
+    value.push_back(wsp ? ' ' : ch);
+  }
+  while (!value.empty() && value.back() == ' ') value.pop_back();
+  if (!value.empty() && value.front() == ' ') value.erase(0, 1);
+  return name + ":" + value + "\r\n";
+}
+
+TEST(CanonicalizationTest, RandomHeadersMatchTheRfcText) {
+  std::mt19937 rng(5322);
+  static constexpr std::string_view kPieces[] = {"v",     "Word",   " ", "\t",       "  \t",
+                                                 "\r\n ", "\r\n\t", ":", "\xc3\xa9", "a;b=c"};
+  std::uniform_int_distribution<size_t> piece(0, std::size(kPieces) - 1);
+  std::uniform_int_distribution<int> length(0, 40);
+  for (int i = 0; i < 3000; ++i) {
+    std::string field = i % 2 == 0 ? "Subject:" : "X-Mixed-Case \t:";
+    for (int n = length(rng); n > 0; --n) field += kPieces[piece(rng)];
+    std::string message = field + "\r\n\r\n";
+    ASSERT_EQ(Headers(message, Canonicalization::kRelaxed), ReferenceRelaxedHeader(field))
+        << testing::PrintToString(field);
+  }
+}
+
+TEST(CanonicalizationTest, PiecesPointIntoTheBodyWhereItIsAlreadyCanonical) {
+  std::string body = "Hello Alice,\r\n\r\nthis week's offers.\r\n\r\n\r\n";
+  std::vector<std::string_view> pieces;
+  CanonicalizeBody(body, Canonicalization::kRelaxed,
+                   [&](std::string_view piece) { pieces.push_back(piece); });
+  ASSERT_EQ(pieces.size(), 1u);  // one run, without the trailing empty lines
+  EXPECT_EQ(pieces[0].data(), body.data());
+  EXPECT_EQ(pieces[0], "Hello Alice,\r\n\r\nthis week's offers.\r\n");
+  pieces.clear();
+  CanonicalizeBody("a  b\r\nc\r\n", Canonicalization::kRelaxed,
+                   [&](std::string_view piece) { pieces.push_back(piece); });
+  EXPECT_EQ(pieces, (std::vector<std::string_view>{"a", " ", "b", "\r\n", "c\r\n"}));
 }
 
 TEST(FromDomainTest, Forms) {
