@@ -10,7 +10,9 @@
 # campaign (static body: one body hash) instead of single messages,
 # BACKLOG_WAIT_US ([dkim] backlog_wait in microseconds; 0: off).
 # Prints, per signed run, issue 9's ratio against the signing ceiling the
-# bench measures on the run's own messages.
+# bench measures on the run's own messages; when "none" runs first in MODES,
+# also the share of that round's unsigned rate kept, and the rate over the
+# bound of unsigned delivery's CPU plus one signature per message.
 set -euo pipefail
 BUILD="${1:-build/dkim}"
 N="${N:-20000}"; SIZE="${SIZE:-4096}"; SHARDS="${SHARDS:-2}"; THREADS="${THREADS:-2}"
@@ -40,10 +42,25 @@ for rep in $(seq 1 "$REPS"); do
     # run on the same messages (one thread, nothing else running).
     rate="$(sed -n 's/.* s, \([0-9]*\) msgs\/s,.*/\1/p' <<< "$out")"
     ceiling="$(sed -n 's/.*signing ceiling for these messages.*: \([0-9]*\) msgs\/s/\1/p' <<< "$out")"
+    cpu_ms="$(sed -n 's/.*CPU \([0-9.]*\) ms\/msg.*/\1/p' <<< "$out")"
+    if [ "$mode" = none ]; then
+      none_rate="$rate"; none_cpu_ms="$cpu_ms"
+    fi
     if [ -n "$rate" ] && [ -n "$ceiling" ]; then
       cores="$(nproc)"
-      echo "issue 9 ratio ($mode): $rate / (($cores - $(pb_calc "$sink_ms * $rate / 1000") sink cores)" \
-        "x $ceiling) = $(pb_calc "100 * $rate / (($cores - $sink_ms * $rate / 1000) * $ceiling)")%"
+      free_cores="$(pb_calc "$cores - $sink_ms * $rate / 1000")"
+      echo "issue 9 ratio ($mode): $rate / ($free_cores sink-free cores x $ceiling)" \
+        "= $(pb_calc "100 * $rate / ($free_cores * $ceiling)")%"
+      # Two other readings, when this round ran unsigned first: the share of
+      # the unsigned rate kept, and the rate over what the free cores allow
+      # when each message costs unsigned delivery's CPU plus one signature.
+      if [ -n "${none_rate:-}" ] && [ -n "${none_cpu_ms:-}" ]; then
+        bound="$(pb_calc "$free_cores * 1000 / ($none_cpu_ms + 1000 / $ceiling)")"
+        echo "  against unsigned, same round: $rate / $none_rate" \
+          "= $(pb_calc "100 * $rate / $none_rate")%;" \
+          "against delivery + signing CPU ($none_cpu_ms + $(pb_calc "1000 / $ceiling") ms/msg" \
+          "on $free_cores cores = $bound msgs/s): $(pb_calc "100 * $rate / $bound")%"
+      fi
     fi
   done
 done
