@@ -77,8 +77,9 @@ class PieceWriter {
     run_end_ = end;
     wrote_ = true;
   }
-  // Text that is not in the body (a line end, a space for a WSP run).
-  void Static(std::string_view text) {
+  // Text that is not in the body (a line end, a rewritten line); it need
+  // only stay valid during the call.
+  void Text(std::string_view text) {
     Flush();
     put_(text);
     wrote_ = true;
@@ -98,6 +99,57 @@ class PieceWriter {
 
 constexpr std::string_view kCrlf = "\r\n";
 
+// Lines up to this long are rewritten into a buffer on the stack; longer
+// ones (not seen in rendered mail: RFC 5321 limits lines to 1,000 octets)
+// are passed on in pieces by WriteRelaxedRuns.
+constexpr size_t kMaxRewrittenLine = 1024;
+
+// Writes relaxed line [p, end) (no trailing WSP) to `out`, each WSP run as
+// one SP, and returns the length written. `out` must hold end - p bytes.
+// Where SSE2 is there, 16-byte blocks without a tab or two spaces in a row
+// are copied whole; a block is stored before it is looked at, which stays
+// inside `out` because the output never runs ahead of the input.
+size_t CompressWspRuns(const char* p, const char* end, char* out) {
+  char* o = out;
+  bool after_wsp = false;  // the input byte before p is WSP, its SP written
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(' ');
+  const __m128i tab = _mm_set1_epi8('\t');
+  while (end - p >= 16) {
+    __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    auto spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, space)));
+    auto tabs = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, tab)));
+    unsigned change = tabs | (spaces & ((spaces << 1) | (after_wsp ? 1u : 0u)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), block);
+    if (change == 0) {
+      o += 16;
+      p += 16;
+      after_wsp = (spaces >> 15) != 0;
+      continue;
+    }
+    // Bytes before the first change are as they were; at it a WSP run
+    // either goes on (its SP is written) or starts with a tab.
+    auto k = static_cast<unsigned>(__builtin_ctz(change));
+    o += k;
+    p += k;
+    bool run_written = k > 0 ? p[-1] == ' ' : after_wsp;
+    if (!run_written) *o++ = ' ';
+    while (p < end && IsWsp(*p)) ++p;
+    after_wsp = true;
+  }
+#endif
+  for (; p < end; ++p) {
+    bool wsp = IsWsp(*p);
+    if (!wsp) {
+      *o++ = *p;
+    } else if (!after_wsp) {
+      *o++ = ' ';
+    }
+    after_wsp = wsp;
+  }
+  return static_cast<size_t>(o - out);
+}
+
 // Relaxed line [p, end) (no trailing WSP): each WSP run becomes one SP.
 void WriteRelaxedRuns(const char* p, const char* end, PieceWriter& w) {
   while (p < end) {
@@ -110,7 +162,7 @@ void WriteRelaxedRuns(const char* p, const char* end, PieceWriter& w) {
     if (after - wsp == 1 && *wsp == ' ') {
       w.Body(wsp, after);
     } else {
-      w.Static(" ");
+      w.Text(" ");
     }
     p = after;
   }
@@ -264,7 +316,7 @@ void CanonicalizeBody(std::string_view body, Canonicalization c,
       if (held_as_is) {
         w.Body(held_from, p);
       } else {
-        for (size_t i = 0; i < held; ++i) w.Static(kCrlf);
+        for (size_t i = 0; i < held; ++i) w.Text(kCrlf);
       }
       held = 0;
     }
@@ -273,11 +325,17 @@ void CanonicalizeBody(std::string_view body, Canonicalization c,
         w.Body(p, next);
       } else {
         w.Body(p, kept_end);
-        w.Static(kCrlf);
+        w.Text(kCrlf);
       }
+    } else if (static_cast<size_t>(kept_end - p) <= kMaxRewrittenLine) {
+      char line[kMaxRewrittenLine + 2];
+      size_t n = CompressWspRuns(p, kept_end, line);
+      line[n++] = '\r';
+      line[n++] = '\n';
+      w.Text(std::string_view(line, n));
     } else {
       WriteRelaxedRuns(p, kept_end, w);
-      w.Static(kCrlf);
+      w.Text(kCrlf);
     }
     p = next;
   }

@@ -51,8 +51,9 @@ void CanonicalizeHeaderNoEol(const HeaderField& field, Canonicalization c, std::
 
 // Passes the canonical form of `body` to `put`, in order, in pieces. Where
 // the canonical form is the body's own bytes (most lines of most bodies) the
-// pieces point into `body`, adjacent lines coalesced into one piece; the rest
-// point to static text. Nothing is copied or allocated.
+// pieces point into `body`, adjacent lines coalesced into one piece; a line
+// that relaxed canonicalization rewrites is passed from a buffer on the
+// stack, valid only during the call. Nothing is allocated.
 void CanonicalizeBody(std::string_view body, Canonicalization c,
                       absl::FunctionRef<void(std::string_view)> put);
 // Appends the canonical form of `body` to `out`.
