@@ -127,8 +127,8 @@ bool DkimSigner::HasKeyFor(std::string_view domain) const { return KeysFor(domai
 
 DkimBodyHash DkimSigner::HashBody(std::string_view body) const {
   // The canonical body goes straight into the hash: long pieces (runs of the
-  // body that canonicalization leaves alone) as they are, short ones (a space
-  // for a WSP run, a line end) gathered first, as each digest update costs a
+  // body that canonicalization leaves alone) as they are, short ones (a
+  // rewritten line, a line end) gathered first, as each digest update costs a
   // call through OpenSSL.
   crypto::Sha256Stream sha;
   char gathered[2048];

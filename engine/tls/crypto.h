@@ -39,6 +39,7 @@ class Sha256Stream {
  private:
   evp_md_ctx_st* ctx_;
 };
+
 // MD5, for protocols that still require it (POP3 APOP, RFC 1939 §7); never
 // for anything new.
 using Md5Digest = std::array<uint8_t, 16>;
