@@ -8,10 +8,12 @@
 #include "engine/delivery/delivery_log.h"
 #include "engine/delivery/destination_settings.h"
 #include "engine/delivery/outcome_mapping.h"
+#include "engine/delivery/outcome_recorder.h"
 #include "engine/delivery/rate_limiter.h"
 #include "engine/delivery/read_ahead_budget.h"
 #include "engine/delivery/source_picker.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 
 namespace salvo::delivery {
 namespace {
@@ -216,6 +218,77 @@ TEST(ReadAheadBudget, HeldContentsChargeItUntilTheLastHolderLetsGo) {
   EXPECT_EQ(budget->available(), 10000 - bytes) << "a copy still holds it";
   budget.reset();  // the engine goes first; the content is freed later
   copy.reset();
+}
+
+// The delivery log's line, written field by field, against the same line
+// built as an nlohmann::json object (an independent writer): byte for byte,
+// with a remote reply full of what JSON must escape or replace.
+TEST(DeliveryLog, LineMatchesAnIndependentJsonWriter) {
+  LeasedRecipient r;
+  r.due.id = queue::NewId<queue::RecipientId>();
+  r.due.content = queue::NewId<queue::ContentId>();
+  r.due.domain = "example.net";
+  r.due.attempts = 2;
+  r.address = "ann\"o@example.net";
+  AttemptContext context{.site = "mx1.example.net:25", .source = "127.0.0.9", .tls = true};
+  // Quotes, a backslash, controls, DEL, 8-bit text, ill-formed UTF-8 (a
+  // stray byte, a cut sequence, a surrogate) and a NUL.
+  constexpr char kText[] =
+      "try \"later\"\\ \r\n\t\x01\x7f caf\xc3\xa9 \xff\xfe \xe2\x82 \xf0\x9f\x93\xa7 \xed\xa0\x80 "
+      "\0end";
+  queue::DeliveryOutcome hostile;
+  hostile.kind = Kind::kDeferred;
+  hostile.response = {.host = "mx1.example.net",
+                      .ip = "127.0.0.2",
+                      .code = 451,
+                      .enhanced_status = "4.7.1",
+                      .text = std::string(kText, sizeof(kText) - 1)};
+  hostile.reason = "greylisted \xc0\xaf";
+  queue::OutcomeResult deferred{.state = queue::RecipientState::kDeferred,
+                                .next_attempt = absl::FromUnixMillis(1795000000123)};
+  queue::DeliveryOutcome delivered;
+  delivered.kind = Kind::kDelivered;
+  delivered.response = {.host = "mx1.example.net",
+                        .ip = "127.0.0.2",
+                        .code = 250,
+                        .text = "2.0.0 Ok: queued as 4AbC"};
+  absl::StatusOr<queue::OutcomeResult> failed = absl::UnavailableError("spool \xff gone");
+  struct Case {
+    const queue::DeliveryOutcome* outcome;
+    absl::StatusOr<queue::OutcomeResult> result;
+  };
+  std::vector<Case> cases = {
+      {&hostile, deferred},
+      {&delivered, queue::OutcomeResult{.state = queue::RecipientState::kDelivered}},
+      {&hostile, failed}};
+  for (const Case& c : cases) {
+    std::string line = DeliveryLogLine(r, *c.outcome, context, c.result);
+    auto parsed = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << line;
+    nlohmann::json j;
+    j["time"] = parsed["time"];  // absl::Now() when the line was made
+    std::string_view event = OutcomeKindName(c.outcome->kind);
+    if (c.result.ok()) event = queue::RecipientStateName(c.result->state);
+    j["event"] = event;
+    j["recipient"] = r.due.id.ToString();
+    j["content"] = r.due.content.ToString();
+    j["rcpt"] = r.address;
+    j["domain"] = std::string(r.due.domain);
+    j["attempt"] = r.due.attempts + 1;
+    j["site"] = context.site;
+    j["mx"] = c.outcome->response.host;
+    j["ip"] = c.outcome->response.ip;
+    j["source"] = context.source;
+    j["tls"] = context.tls;
+    j["code"] = c.outcome->response.code;
+    j["enhanced"] = c.outcome->response.enhanced_status;
+    j["text"] = c.outcome->response.text;
+    if (!c.outcome->reason.empty()) j["reason"] = c.outcome->reason;
+    if (c.result.ok() && c.result->next_attempt) j["next_attempt"] = "2026-11-18T11:06:40.123Z";
+    if (!c.result.ok()) j["error"] = std::string(c.result.status().message());
+    EXPECT_EQ(line, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    EXPECT_EQ(parsed["time"].get<std::string>().size(), 24u) << line;  // 2026-11-24T08:50:27.123Z
+  }
 }
 
 TEST(DeliveryLog, WritesJsonLinesAndRotatesBySize) {
