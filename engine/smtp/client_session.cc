@@ -25,12 +25,7 @@ bool IsSafeAddress(std::string_view a) {
 
 // CRLF-only content (no bare CR or LF), as BDAT needs; no dot-stuffing.
 std::string_view CrlfNormalized(std::string_view content, std::string& scratch) {
-  bool ok = true;
-  for (size_t i = 0; i < content.size() && ok; ++i) {
-    if (content[i] == '\n' && (i == 0 || content[i - 1] != '\r')) ok = false;
-    if (content[i] == '\r' && (i + 1 >= content.size() || content[i + 1] != '\n')) ok = false;
-  }
-  if (ok) return content;
+  if (ScanLineEnds(content).crlf_only) return content;
   scratch.clear();
   scratch.reserve(content.size() + content.size() / 32);
   for (size_t i = 0; i < content.size(); ++i) {

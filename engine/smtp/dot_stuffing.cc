@@ -3,25 +3,59 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace salvo::smtp {
 
+LineEnds ScanLineEnds(std::string_view c) {
+  LineEnds r;
+  const auto* p = reinterpret_cast<const unsigned char*>(c.data());
+  const auto* const end = p + c.size();
+  r.dot_at_line_start = !c.empty() && c[0] == '.';
+  bool prev_cr = false;  // the byte before p is CR
+  bool prev_lf = false;  // the byte before p is LF
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: bit i of each mask is byte i. An LF needs a CR
+  // just before it, a CR an LF just after it (the last byte's is checked
+  // with the next block), and no '.' may follow an LF.
+  const __m128i cr_byte = _mm_set1_epi8('\r');
+  const __m128i lf_byte = _mm_set1_epi8('\n');
+  const __m128i dot_byte = _mm_set1_epi8('.');
+  for (; end - p >= 16; p += 16) {
+    __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    auto cr = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, cr_byte)));
+    auto lf = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, lf_byte)));
+    if (prev_cr && (lf & 1u) == 0) r.crlf_only = false;
+    if ((cr | lf) != 0 || prev_lf) {
+      unsigned cr_before = (cr << 1) | (prev_cr ? 1u : 0u);
+      if ((lf & ~cr_before) != 0 || (cr & ~(lf >> 1) & 0x7FFFu) != 0) r.crlf_only = false;
+      unsigned lf_before = ((lf << 1) | (prev_lf ? 1u : 0u)) & 0xFFFFu;
+      if (lf_before != 0) {
+        auto dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, dot_byte)));
+        if ((dots & lf_before) != 0) r.dot_at_line_start = true;
+      }
+      if (!r.crlf_only && r.dot_at_line_start) return r;
+    }
+    prev_cr = (cr >> 15) != 0;
+    prev_lf = (lf >> 15) != 0;
+  }
+#endif
+  for (; p < end; ++p) {
+    if (prev_cr && *p != '\n') r.crlf_only = false;
+    if (*p == '\n' && !prev_cr) r.crlf_only = false;
+    if (*p == '.' && prev_lf) r.dot_at_line_start = true;
+    prev_cr = *p == '\r';
+    prev_lf = *p == '\n';
+  }
+  if (prev_cr) r.crlf_only = false;  // a CR as the last byte
+  return r;
+}
+
 bool IsWireReady(std::string_view c) {
-  if (!c.empty() && c[0] == '.') return false;
-  const char* p = c.data();
-  const char* end = p + c.size();
-  while (true) {
-    const char* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
-    if (lf == nullptr) break;
-    if (lf == c.data() || lf[-1] != '\r') return false;
-    if (lf + 1 < end && lf[1] == '.') return false;
-    p = lf + 1;
-  }
-  // A bare CR anywhere is not a line ending: also rewrite.
-  for (const char* q = c.data(); (q = static_cast<const char*>(std::memchr(q, '\r', end - q)));
-       ++q) {
-    if (q + 1 >= end || q[1] != '\n') return false;
-  }
-  return true;
+  LineEnds ends = ScanLineEnds(c);
+  return ends.crlf_only && !ends.dot_at_line_start;
 }
 
 void AppendDotStuffed(std::string_view c, std::string& out) {

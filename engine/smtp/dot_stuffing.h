@@ -13,6 +13,15 @@
 
 namespace salvo::smtp {
 
+// What the send path needs to know of a content's line ends, found in one
+// pass (16 bytes at a time where SSE2 is there): whether every CR and LF is
+// part of a CRLF, and whether some line starts with '.'.
+struct LineEnds {
+  bool crlf_only = true;
+  bool dot_at_line_start = false;
+};
+LineEnds ScanLineEnds(std::string_view content);
+
 // True if `content` has only CRLF line endings and no line starting with '.'.
 bool IsWireReady(std::string_view content);
 
