@@ -24,8 +24,9 @@ bool IsSafeAddress(std::string_view a) {
 }
 
 // CRLF-only content (no bare CR or LF), as BDAT needs; no dot-stuffing.
-std::string_view CrlfNormalized(std::string_view content, std::string& scratch) {
-  if (ScanLineEnds(content).crlf_only) return content;
+std::string_view CrlfNormalized(std::string_view content, const LineEnds& ends,
+                                std::string& scratch) {
+  if (ends.crlf_only) return content;
   scratch.clear();
   scratch.reserve(content.size() + content.size() / 32);
   for (size_t i = 0; i < content.size(); ++i) {
@@ -206,8 +207,8 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::Send(const Envelope& 
     co_return absl::FailedPreconditionError("the held message's reply has not been taken");
   }
   if (!reusable_) co_return absl::FailedPreconditionError("SMTP session is not usable");
-  bool eight_bit = Has8Bit(content);
-  if (auto refusal = LocalRefusal(envelope, content, eight_bit)) {
+  const LineEnds ends = ScanLineEnds(content);
+  if (auto refusal = LocalRefusal(envelope, content, ends.eight_bit)) {
     TransactionResult result;
     result.mail = *refusal;
     result.rcpt.assign(envelope.recipients.size(), SmtpReply());
@@ -216,10 +217,10 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::Send(const Envelope& 
   absl::StatusOr<TransactionResult> result;
   if (caps_.pipelining) {
     bool bdat = caps_.chunking && options_.use_chunking;
-    result = co_await SendPipelined(envelope, content, eight_bit, bdat,
+    result = co_await SendPipelined(envelope, content, ends, bdat,
                                     hold_end && !bdat && options_.pipeline_messages);
   } else {
-    result = co_await SendStepwise(envelope, content, eight_bit);
+    result = co_await SendStepwise(envelope, content, ends);
   }
   if (!result.ok() || result->held) co_return result;
   bool clean = result->data.code != 0 && result->data.positive();
@@ -233,17 +234,17 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::Send(const Envelope& 
 
 Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendPipelined(const Envelope& e,
                                                                          std::string_view content,
-                                                                         bool eight_bit, bool bdat,
-                                                                         bool hold) {
+                                                                         const LineEnds& ends,
+                                                                         bool bdat, bool hold) {
   const auto& t = options_.timeouts;
   bool utf8 = Has8Bit(e.reverse_path);
   for (const auto& r : e.recipients) utf8 = utf8 || Has8Bit(r.address);
   std::string_view body;
   if (bdat) {
-    body = CrlfNormalized(content, scratch_);
-    AppendMail(e, body.size(), eight_bit, utf8);
+    body = CrlfNormalized(content, ends, scratch_);
+    AppendMail(e, body.size(), ends.eight_bit, utf8);
   } else {
-    AppendMail(e, content.size(), eight_bit, utf8);
+    AppendMail(e, content.size(), ends.eight_bit, utf8);
   }
   for (const auto& r : e.recipients) AppendRcpt(r);
   // A held message goes first, its content's end included.
@@ -310,22 +311,22 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendPipelined(const E
     co_return result;
   }
   if (hold) {
-    held_end_ = DataPayload(content, scratch_);
+    held_end_ = DataPayload(content, ends, scratch_);
     result.held = true;
     co_return result;
   }
-  CO_ASSIGN_OR_RETURN(result.data, co_await SendDataBody(content));
+  CO_ASSIGN_OR_RETURN(result.data, co_await SendDataBody(content, ends));
   co_return result;
 }
 
 Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendStepwise(const Envelope& e,
                                                                         std::string_view content,
-                                                                        bool eight_bit) {
+                                                                        const LineEnds& ends) {
   const auto& t = options_.timeouts;
   bool utf8 = Has8Bit(e.reverse_path);
   for (const auto& r : e.recipients) utf8 = utf8 || Has8Bit(r.address);
   TransactionResult result;
-  AppendMail(e, content.size(), eight_bit, utf8);
+  AppendMail(e, content.size(), ends.eight_bit, utf8);
   absl::Status s = co_await writer_.Flush(After(t.mail));
   if (!s.ok()) co_return Fail(s);
   CO_ASSIGN_OR_RETURN(result.mail, co_await ReadReply(t.mail));
@@ -348,12 +349,13 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendStepwise(const En
     result.data = std::move(data_reply);
     co_return result;
   }
-  CO_ASSIGN_OR_RETURN(result.data, co_await SendDataBody(content));
+  CO_ASSIGN_OR_RETURN(result.data, co_await SendDataBody(content, ends));
   co_return result;
 }
 
-Task<absl::StatusOr<SmtpReply>> SmtpClientSession::SendDataBody(std::string_view content) {
-  auto parts = DataPayload(content, scratch_);
+Task<absl::StatusOr<SmtpReply>> SmtpClientSession::SendDataBody(std::string_view content,
+                                                                const LineEnds& ends) {
+  auto parts = DataPayload(content, ends, scratch_);
   absl::Status s = co_await writer_.FlushWith(parts, After(options_.timeouts.data_block));
   if (!s.ok()) co_return Fail(s);
   co_return co_await ReadReply(options_.timeouts.data_term);

@@ -36,6 +36,7 @@
 #include "engine/net/socket.h"
 #include "engine/net/writer.h"
 #include "engine/smtp/capabilities.h"
+#include "engine/smtp/dot_stuffing.h"
 #include "engine/smtp/reply.h"
 
 namespace salvo::smtp {
@@ -154,12 +155,12 @@ class SmtpClientSession {
                                         bool eight_bit) const;
   void AppendMail(const Envelope& e, size_t size, bool eight_bit, bool utf8);
   void AppendRcpt(const RecipientSpec& r);
-  // `eight_bit`: Has8Bit(content), found once by Send.
+  // `ends`: ScanLineEnds(content), found once by Send.
   Task<absl::StatusOr<TransactionResult>> SendPipelined(const Envelope& e, std::string_view content,
-                                                        bool eight_bit, bool bdat, bool hold);
+                                                        const LineEnds& ends, bool bdat, bool hold);
   Task<absl::StatusOr<TransactionResult>> SendStepwise(const Envelope& e, std::string_view content,
-                                                       bool eight_bit);
-  Task<absl::StatusOr<SmtpReply>> SendDataBody(std::string_view content);
+                                                       const LineEnds& ends);
+  Task<absl::StatusOr<SmtpReply>> SendDataBody(std::string_view content, const LineEnds& ends);
   // The held content's final reply, after a write that carried it.
   Task<absl::StatusOr<SmtpReply>> ReadHeldReply();
   Task<absl::Status> Reset();

@@ -23,8 +23,10 @@ LineEnds ScanLineEnds(std::string_view c) {
   const __m128i cr_byte = _mm_set1_epi8('\r');
   const __m128i lf_byte = _mm_set1_epi8('\n');
   const __m128i dot_byte = _mm_set1_epi8('.');
+  unsigned high = 0;  // the high bits of every byte so far
   for (; end - p >= 16; p += 16) {
     __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    high |= static_cast<unsigned>(_mm_movemask_epi8(block));
     auto cr = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, cr_byte)));
     auto lf = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, lf_byte)));
     if (prev_cr && (lf & 1u) == 0) r.crlf_only = false;
@@ -36,13 +38,14 @@ LineEnds ScanLineEnds(std::string_view c) {
         auto dots = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, dot_byte)));
         if ((dots & lf_before) != 0) r.dot_at_line_start = true;
       }
-      if (!r.crlf_only && r.dot_at_line_start) return r;
     }
     prev_cr = (cr >> 15) != 0;
     prev_lf = (lf >> 15) != 0;
   }
+  r.eight_bit = high != 0;
 #endif
   for (; p < end; ++p) {
+    if ((*p & 0x80) != 0) r.eight_bit = true;
     if (prev_cr && *p != '\n') r.crlf_only = false;
     if (*p == '\n' && !prev_cr) r.crlf_only = false;
     if (*p == '.' && prev_lf) r.dot_at_line_start = true;
@@ -79,10 +82,15 @@ void AppendDotStuffed(std::string_view c, std::string& out) {
 }
 
 std::array<std::string_view, 2> DataPayload(std::string_view content, std::string& scratch) {
+  return DataPayload(content, ScanLineEnds(content), scratch);
+}
+
+std::array<std::string_view, 2> DataPayload(std::string_view content, const LineEnds& ends,
+                                            std::string& scratch) {
   static constexpr std::string_view kEnd = ".\r\n";
   static constexpr std::string_view kCrlfEnd = "\r\n.\r\n";
   std::string_view body = content;
-  if (!IsWireReady(content)) {
+  if (!ends.crlf_only || ends.dot_at_line_start) {
     scratch.clear();
     AppendDotStuffed(content, scratch);
     body = scratch;

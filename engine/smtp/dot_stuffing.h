@@ -13,12 +13,14 @@
 
 namespace salvo::smtp {
 
-// What the send path needs to know of a content's line ends, found in one
-// pass (16 bytes at a time where SSE2 is there): whether every CR and LF is
-// part of a CRLF, and whether some line starts with '.'.
+// What the send path needs to know of a content, found in one pass (16
+// bytes at a time where SSE2 is there): whether every CR and LF is part of a
+// CRLF, whether some line starts with '.', and whether any byte has the high
+// bit set (BODY=8BITMIME). The client scans each message once, in Send.
 struct LineEnds {
   bool crlf_only = true;
   bool dot_at_line_start = false;
+  bool eight_bit = false;
 };
 LineEnds ScanLineEnds(std::string_view content);
 
@@ -33,6 +35,9 @@ void AppendDotStuffed(std::string_view content, std::string& out);
 // {scratch, terminator} after rewriting into `scratch`. The terminator adds
 // the missing final CRLF when the content does not end with one.
 std::array<std::string_view, 2> DataPayload(std::string_view content, std::string& scratch);
+// Same, with `ends` = ScanLineEnds(content) already known.
+std::array<std::string_view, 2> DataPayload(std::string_view content, const LineEnds& ends,
+                                            std::string& scratch);
 
 // True if any byte has the high bit set (needs 8BITMIME or SMTPUTF8).
 bool Has8Bit(std::string_view bytes);

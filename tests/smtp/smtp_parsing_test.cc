@@ -127,28 +127,34 @@ TEST(DotStuffing, EveryLoneDotLineIsStuffedAtEverySplit) {
   EXPECT_EQ(wire.rfind(".\r\n", 0), std::string::npos);  // never starts with a lone dot line
 }
 
-// The block-at-a-time scan against RFC 5321's rules read byte by byte, on
+// The block-at-a-time scan against RFC 5321's rules read byte by byte (and
+// the 8-bit flag against Has8Bit), on
 // strings of line-end bytes, dots and text long enough to cross several
 // 16-byte blocks at every offset.
 TEST(DotStuffing, LineEndScanMatchesAByteByByteReading) {
   std::mt19937 rng(5321);
   // Mostly well-formed content, so that one lone CR or LF (rarer pieces) is
   // often the only fault, wherever it falls in a block.
-  static constexpr std::string_view kPieces[] = {
-      "\r\n", "\r\n", "a", "aaa", "aaaaaaaaaaaaa", ".", "\r\n.", "\r\n\r\n", "\r", "\n"};
+  static constexpr std::string_view kPieces[] = {"\r\n",          "\r\n", "a",     "aaa",
+                                                 "aaaaaaaaaaaaa", ".",    "\r\n.", "\r\n\r\n",
+                                                 "\xc3\xa9",      "\r",   "\n"};
   std::uniform_int_distribution<size_t> pick(0, std::size(kPieces) - 1);
   std::uniform_int_distribution<int> length(0, 24);
   std::bernoulli_distribution lone(0.15);
+  std::bernoulli_distribution eight_bit(0.1);
   for (int i = 0; i < 100000; ++i) {
     std::string c;
     for (int n = length(rng); n > 0; --n) {
       size_t k = pick(rng);
       if (k >= std::size(kPieces) - 2 && !lone(rng)) k = 0;
+      if (k == std::size(kPieces) - 3 && !eight_bit(rng)) k = 2;  // one high byte is enough
       c += kPieces[k];
     }
     bool crlf_only = true;
     bool dot = !c.empty() && c[0] == '.';
+    bool high = false;
     for (size_t k = 0; k < c.size(); ++k) {
+      if ((c[k] & 0x80) != 0) high = true;
       if (c[k] == '\n' && (k == 0 || c[k - 1] != '\r')) crlf_only = false;
       if (c[k] == '\r' && (k + 1 == c.size() || c[k + 1] != '\n')) crlf_only = false;
       if (c[k] == '.' && k > 0 && c[k - 1] == '\n') dot = true;
@@ -156,6 +162,8 @@ TEST(DotStuffing, LineEndScanMatchesAByteByByteReading) {
     LineEnds ends = ScanLineEnds(c);
     ASSERT_EQ(ends.crlf_only, crlf_only) << testing::PrintToString(c);
     ASSERT_EQ(ends.dot_at_line_start, dot) << testing::PrintToString(c);
+    ASSERT_EQ(ends.eight_bit, high) << testing::PrintToString(c);
+    ASSERT_EQ(ends.eight_bit, Has8Bit(c));
     ASSERT_EQ(IsWireReady(c), crlf_only && !dot) << testing::PrintToString(c);
   }
 }
