@@ -23,26 +23,6 @@ bool IsSafeAddress(std::string_view a) {
   return true;
 }
 
-// CRLF-only content (no bare CR or LF), as BDAT needs; no dot-stuffing.
-std::string_view CrlfNormalized(std::string_view content, const LineEnds& ends,
-                                std::string& scratch) {
-  if (ends.crlf_only) return content;
-  scratch.clear();
-  scratch.reserve(content.size() + content.size() / 32);
-  for (size_t i = 0; i < content.size(); ++i) {
-    char c = content[i];
-    if (c == '\r') {
-      if (i + 1 < content.size() && content[i + 1] == '\n') ++i;
-      scratch += "\r\n";
-    } else if (c == '\n') {
-      scratch += "\r\n";
-    } else {
-      scratch += c;
-    }
-  }
-  return scratch;
-}
-
 absl::Status RemoteRefused(std::string_view stage, const SmtpReply& r) {
   return absl::AbortedError(fmt::format("{} refused: {}", stage, r.ToString()));
 }
@@ -241,7 +221,7 @@ Task<absl::StatusOr<TransactionResult>> SmtpClientSession::SendPipelined(const E
   for (const auto& r : e.recipients) utf8 = utf8 || Has8Bit(r.address);
   std::string_view body;
   if (bdat) {
-    body = CrlfNormalized(content, ends, scratch_);
+    body = BdatPayload(content, ends, scratch_);
     AppendMail(e, body.size(), ends.eight_bit, utf8);
   } else {
     AppendMail(e, content.size(), ends.eight_bit, utf8);

@@ -61,12 +61,16 @@ bool IsWireReady(std::string_view c) {
   return ends.crlf_only && !ends.dot_at_line_start;
 }
 
-void AppendDotStuffed(std::string_view c, std::string& out) {
+namespace {
+
+// Every CR, LF and CRLF as one CRLF; with `stuff_dots`, a '.' doubled at the
+// start of every line.
+void AppendNormalized(std::string_view c, bool stuff_dots, std::string& out) {
   out.reserve(out.size() + c.size() + c.size() / 32 + 8);
   bool line_start = true;
   for (size_t i = 0; i < c.size(); ++i) {
     char ch = c[i];
-    if (line_start && ch == '.') out += '.';
+    if (stuff_dots && line_start && ch == '.') out += '.';
     line_start = false;
     if (ch == '\r') {
       if (i + 1 < c.size() && c[i + 1] == '\n') ++i;
@@ -79,6 +83,19 @@ void AppendDotStuffed(std::string_view c, std::string& out) {
       out += ch;
     }
   }
+}
+
+}  // namespace
+
+void AppendDotStuffed(std::string_view c, std::string& out) { AppendNormalized(c, true, out); }
+
+std::string_view BdatPayload(std::string_view content, const LineEnds& ends, std::string& scratch) {
+  bool ends_crlf = content.empty() || content.ends_with("\r\n");
+  if (ends.crlf_only && ends_crlf) return content;
+  scratch.clear();
+  AppendNormalized(content, false, scratch);
+  if (!scratch.ends_with("\r\n")) scratch += "\r\n";
+  return scratch;
 }
 
 std::array<std::string_view, 2> DataPayload(std::string_view content, std::string& scratch) {

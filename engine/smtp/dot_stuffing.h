@@ -39,6 +39,12 @@ std::array<std::string_view, 2> DataPayload(std::string_view content, std::strin
 std::array<std::string_view, 2> DataPayload(std::string_view content, const LineEnds& ends,
                                             std::string& scratch);
 
+// The content for "BDAT n LAST" (RFC 3030: no dot-stuffing): `content` itself
+// when it is CRLF-only and ends with CRLF (or is empty), else its
+// CRLF-normalised form with a final CRLF, written to `scratch`, as the DATA
+// path's terminator would add it.
+std::string_view BdatPayload(std::string_view content, const LineEnds& ends, std::string& scratch);
+
 // True if any byte has the high bit set (needs 8BITMIME or SMTPUTF8).
 bool Has8Bit(std::string_view bytes);
 

@@ -1,5 +1,6 @@
 // SmtpClientSession against real remote MTAs on loopback: Python's aiosmtpd
-// (tests/smtp/peer_mta.py, scripted) and Postfix's smtp-sink.
+// (tests/smtp/peer_mta.py, scripted), Postfix's smtp-sink, and Salvo's own
+// inbound server for BDAT (neither of the others offers CHUNKING).
 #include "engine/smtp/client_session.h"
 
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include "fmt/format.h"
 #include "gtest/gtest.h"
 #include "tests/engine/ring_fixture.h"
+#include "tests/smtp_server/server_fixture.h"
 #include "tests/support/child_process.h"
 
 namespace salvo::smtp {
@@ -185,6 +187,36 @@ TEST(SmtpClient, PipelinesToAiosmtpdWhenOffered) {
   EXPECT_EQ(o.results[1]->ForRecipient(1).code, 550);
   std::string log = ReadFile(dir + "/out.jsonl");
   EXPECT_NE(log.find(R"("rcpt_tos": ["ok@peer.test"])"), std::string::npos) << log;
+}
+
+// With CHUNKING the content goes out as "BDAT n LAST": CRLF-normalised, never
+// dot-stuffed, BODY=8BITMIME when it has 8-bit bytes. The server (Salvo's
+// inbound session, which offers CHUNKING) must receive each content as it
+// was meant, whatever its line ends.
+TEST(SmtpClient, BdatToAServerOfferingChunking) {
+  auto sink = std::make_shared<testing::RecordingSink>();
+  testing::ServerThread server(testing::TestOptions(sink));
+  ASSERT_NE(server.port(), 0);
+  const std::string wire_ready = "Subject: a\r\n\r\ncaf\xc3\xa9\r\n.leading dot\r\n";
+  const std::string bare_ends = "Subject: b\n\n.dot after LF\nbare CR\rend";
+  Outcome o = Deliver(server.port(), {{MakeEnvelope({"a@bounces.salvo.test"}), wire_ready},
+                                      {MakeEnvelope({"b@bounces.salvo.test"}), bare_ends}});
+  ASSERT_TRUE(o.start.ok()) << o.start;
+  EXPECT_TRUE(o.caps.chunking);
+  EXPECT_TRUE(o.caps.pipelining);
+  ASSERT_EQ(o.results.size(), 2u);
+  for (const auto& r : o.results) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->data.code, 250) << r->data.ToString();
+  }
+  std::vector<InboundMessage> got = sink->messages();
+  ASSERT_EQ(got.size(), 2u);
+  // The server prepends its Received: header; the rest is what was sent.
+  EXPECT_TRUE(got[0].content.ends_with("\r\n" + wire_ready)) << got[0].content;
+  EXPECT_EQ(got[0].body, BodyType::k8BitMime);
+  EXPECT_TRUE(got[1].content.ends_with("\r\nSubject: b\r\n\r\n.dot after LF\r\nbare CR\r\nend\r\n"))
+      << got[1].content;
+  EXPECT_NE(got[1].body, BodyType::k8BitMime);
 }
 
 TEST(SmtpClient, PassesDsnParametersToSmtpSink) {

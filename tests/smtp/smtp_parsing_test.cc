@@ -168,6 +168,18 @@ TEST(DotStuffing, LineEndScanMatchesAByteByByteReading) {
   }
 }
 
+TEST(DotStuffing, BdatPayloadIsCrlfOnlyAndNeverStuffed) {
+  std::string scratch;
+  std::string_view ready = "Subject: x\r\n\r\n.dot\r\n";
+  EXPECT_EQ(BdatPayload(ready, ScanLineEnds(ready), scratch).data(), ready.data());  // no copy
+  EXPECT_TRUE(scratch.empty());
+  EXPECT_EQ(BdatPayload("", ScanLineEnds(""), scratch), "");
+  std::string_view bare = ".a\nb\rc";
+  EXPECT_EQ(BdatPayload(bare, ScanLineEnds(bare), scratch), ".a\r\nb\r\nc\r\n");
+  std::string_view unterminated = "a\r\nb";  // CRLF-only, but no final CRLF
+  EXPECT_EQ(BdatPayload(unterminated, ScanLineEnds(unterminated), scratch), "a\r\nb\r\n");
+}
+
 TEST(DotStuffing, Detects8Bit) {
   EXPECT_FALSE(Has8Bit("plain ascii\r\n"));
   EXPECT_TRUE(Has8Bit("caf\xc3\xa9"));
